@@ -1,0 +1,133 @@
+"""The SkyPact exception hierarchy.
+
+Every domain condition raises a subclass of :class:`SkyPactError`; programming errors
+(misuse of an API) raise Python's built-ins (``TypeError``, ``RuntimeError``).
+Exceptions carry structured attributes as well as a readable message, so that each
+edge (CLI, HTTP API) can translate them once::
+
+    SkyPactError
+    ├── ConfigError (ValueError)          a parameter or setting is invalid
+    └── IngestError (ValueError)          input data could not be used
+        ├── ParseError                    a file or record could not be read at all
+        ├── UnsupportedFormatError        the input's format is not one SkyPact reads
+        ├── MissingColumnError            a required column is absent from a table
+        └── InvalidStateError             a value in a record is missing, non-numeric
+                                          or physically impossible
+
+Later domains (alerting, parties, storage, audit) add their branches here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "IngestError",
+    "InvalidStateError",
+    "MissingColumnError",
+    "ParseError",
+    "SkyPactError",
+    "UnsupportedFormatError",
+]
+
+
+class SkyPactError(Exception):
+    """Base class of every error SkyPact raises for a domain condition."""
+
+
+class ConfigError(SkyPactError, ValueError):
+    """A parameter or setting is invalid.
+
+    Attributes:
+        name: the parameter's name (with its unit suffix).
+        value: the rejected value.
+    """
+
+    def __init__(self, name: str, value: object, reason: str) -> None:
+        self.name = name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{name}={value!r}: {reason}")
+
+
+class IngestError(SkyPactError, ValueError):
+    """Input data could not be used.
+
+    Attributes:
+        source: where the data came from (a file name, or ``"<table>"``).
+    """
+
+    def __init__(self, message: str, *, source: str = "<table>") -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}")
+
+
+class ParseError(IngestError):
+    """A file or record could not be read at all.
+
+    Attributes:
+        line_no: 1-based line number in the source, if known.
+        raw: the offending raw text, if known (truncated to 200 characters).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "<table>",
+        line_no: int | None = None,
+        raw: str | None = None,
+    ) -> None:
+        self.line_no = line_no
+        self.raw = None if raw is None else raw[:200]
+        where = "" if line_no is None else f"line {line_no}: "
+        super().__init__(f"{where}{message}", source=source)
+
+
+class UnsupportedFormatError(IngestError):
+    """The input's format is not one SkyPact reads."""
+
+
+class MissingColumnError(IngestError):
+    """A required column is absent from an input table.
+
+    Attributes:
+        column: the missing column's name.
+    """
+
+    def __init__(self, column: str, *, source: str = "<table>", hint: str = "") -> None:
+        self.column = column
+        extra = f" ({hint})" if hint else ""
+        super().__init__(f"missing required column {column!r}{extra}", source=source)
+
+
+class InvalidStateError(IngestError):
+    """A value in an input record is missing, non-numeric or physically impossible.
+
+    Attributes:
+        column: the column holding the bad value.
+        row: the row's label (0-based position for a DataFrame with a default index;
+            the data row number, counted from 1 after the header, for a file).
+        line_no: the 1-based line number in a text file, if the input was one.
+        value: the rejected value.
+        reason: why it was rejected.
+    """
+
+    def __init__(
+        self,
+        *,
+        column: str,
+        row: object,
+        value: object,
+        reason: str,
+        source: str = "<table>",
+        line_no: int | None = None,
+    ) -> None:
+        self.column = column
+        self.row = row
+        self.value = value
+        self.reason = reason
+        self.line_no = line_no
+        where = f"row {row}" + ("" if line_no is None else f" (line {line_no})")
+        super().__init__(
+            f"{where}, column {column!r}: {reason} (got {value!r})", source=source
+        )

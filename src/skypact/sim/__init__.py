@@ -1,0 +1,1 @@
+"""Simulation: synthetic traffic for demos, examples and benchmarks."""

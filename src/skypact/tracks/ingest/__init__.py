@@ -1,0 +1,1 @@
+"""Ingest adapters: each input format to validated :class:`StateArrays`."""
