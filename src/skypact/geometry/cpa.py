@@ -139,7 +139,7 @@ def cylinder_encounter(
     moving = a > 0.0
     disc = b * b - a * c
     crossing = moving & (disc > 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         sq = np.sqrt(np.where(crossing, disc, 0.0))
         # Numerically stable roots: q = -(b + sign(b) sqrt(disc)); roots q/a and c/q.
         q = -(b + np.copysign(sq, b))
@@ -154,7 +154,7 @@ def cylinder_encounter(
     # Vertical interval (v_lo, v_hi) where |dz + dvz t| < V.
     dz, dvz = motion.dz_m, motion.dvz_mps
     climbing = dvz != 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         t_a = (-v_eff_m - dz) / dvz
         t_b = (v_eff_m - dz) / dvz
     level_inside = ~climbing & (np.abs(dz) < v_eff_m)
@@ -169,7 +169,7 @@ def cylinder_encounter(
     t_out = np.minimum(np.minimum(h_hi, v_hi), lookahead_s)
     conflict = t_in < t_out
 
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         t_star = np.where(moving, -b / a, 0.0)
     t_cpa = np.clip(t_star, 0.0, lookahead_s)
     h_cpa = np.sqrt(np.maximum(r2 + 2.0 * b * t_cpa + a * t_cpa * t_cpa, 0.0))

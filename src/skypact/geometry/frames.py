@@ -21,8 +21,8 @@ antimeridian.
 
 Examples:
     >>> p = surface_ecef_m(np.array([0.0]), np.array([0.0]))
-    >>> p.round(3).tolist()
-    [[6378137.0, 0.0, 0.0]]
+    >>> p.tolist() == [[WGS84_A_M, 0.0, 0.0]]
+    True
     >>> v = ground_velocity_ecef_mps(np.array([0.0]), np.array([0.0]),
     ...                              np.array([100.0]), np.array([90.0]))
     >>> v.round(9).tolist()  # due east at (0, 0) is +y

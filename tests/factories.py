@@ -1,0 +1,65 @@
+"""Builders for test snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+
+from skypact.tracks.model import StateArrays
+from skypact.units import fpm_to_mps, ft_to_m, kt_to_mps, nm_to_m
+
+WGS84 = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class Plane:
+    """One aircraft in aviation units, placed relative to a reference point."""
+
+    icao24: str
+    lat: float
+    lon: float
+    alt_ft: float = 30000.0
+    gs_kt: float = 450.0
+    trk_deg: float = 0.0
+    vs_fpm: float = 0.0
+    party: str = "usa"
+
+
+def offset(lat: float, lon: float, distance_nm: float, bearing_deg: float):
+    """The point ``distance_nm`` from (lat, lon) along the geodesic at ``bearing_deg``."""
+    lon2, lat2, _ = WGS84.fwd(lon, lat, bearing_deg, nm_to_m(distance_nm))
+    return float(lat2), float(lon2)
+
+
+def make_states(planes: Sequence[Plane]) -> StateArrays:
+    n = len(planes)
+    return StateArrays(
+        aircraft_id=np.array([p.icao24 for p in planes], dtype=object),
+        t_s=np.zeros(n),
+        lat_deg=np.array([p.lat for p in planes], dtype=np.float64),
+        lon_deg=np.array([p.lon for p in planes], dtype=np.float64),
+        alt_m=ft_to_m(np.array([p.alt_ft for p in planes], dtype=np.float64)),
+        gs_mps=kt_to_mps(np.array([p.gs_kt for p in planes], dtype=np.float64)),
+        trk_deg=np.array([p.trk_deg for p in planes], dtype=np.float64) % 360.0,
+        vs_mps=fpm_to_mps(np.array([p.vs_fpm for p in planes], dtype=np.float64)),
+        party=np.array([p.party for p in planes], dtype=object),
+    )
+
+
+def make_table(planes: Sequence[Plane]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "icao24": [p.icao24 for p in planes],
+            "latitude": [p.lat for p in planes],
+            "longitude": [p.lon for p in planes],
+            "altitude": [p.alt_ft for p in planes],
+            "groundspeed": [p.gs_kt for p in planes],
+            "track": [p.trk_deg for p in planes],
+            "vertical_rate": [p.vs_fpm for p in planes],
+            "party": [p.party for p in planes],
+        }
+    )
