@@ -122,7 +122,7 @@ def m_to_ft(value_m: _Q) -> _Q:
 def kt_to_mps(value_kt: _Q) -> _Q:
     """Knots to metres per second.
 
-    >>> kt_to_mps(3600.0)
+    >>> round(kt_to_mps(3600.0), 9)
     1852.0
     """
     return value_kt * KT_MPS
@@ -131,7 +131,7 @@ def kt_to_mps(value_kt: _Q) -> _Q:
 def mps_to_kt(value_mps: _Q) -> _Q:
     """Metres per second to knots.
 
-    >>> mps_to_kt(1852.0)
+    >>> round(mps_to_kt(1852.0), 9)
     3600.0
     """
     return value_mps / KT_MPS
