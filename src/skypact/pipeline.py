@@ -64,7 +64,7 @@ def detect(
 
     Returns:
         One row per conflicting pair with the columns :data:`CONFLICT_COLUMNS`
-        (``aircraft_a < aircraft_b``), ordered by ``t_in_s`` then the pair.
+        (``aircraft_a < aircraft_b``), ordered by ``aircraft_a`` then ``aircraft_b``.
 
     Raises:
         ConfigError: a parameter is invalid.
@@ -101,14 +101,15 @@ def detect(
 def conflicts_to_table(conflicts: ConflictSet, states: StateArrays) -> pd.DataFrame:
     """The public output table of a conflict set (aviation units at the edge)."""
     ids = states.aircraft_id
-    # Order pairs and rows by integer ranks of the ids: comparing strings pair by
-    # pair would cost more than detection itself.
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
+    # Order by integer ranks of the ids: comparing strings pair by pair would cost
+    # more than detection itself.
+    n = len(ids)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
     swap = rank[conflicts.i] > rank[conflicts.j]
     first = np.where(swap, conflicts.j, conflicts.i)
     second = np.where(swap, conflicts.i, conflicts.j)
-    order = np.lexsort((rank[second], rank[first], conflicts.t_in_s))
+    order = np.argsort(rank[first] * n + rank[second])
     first, second = first[order], second[order]
     return pd.DataFrame(
         {

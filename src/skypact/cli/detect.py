@@ -101,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _readable(result: Any) -> str:
-    shown = result.copy()
+    """The pairs as a fixed-width table, most urgent (earliest t_in) first."""
+    shown = result.sort_values(
+        ["t_in_s", "aircraft_a", "aircraft_b"], kind="stable"
+    ).reset_index(drop=True)
     for column, digits in (
         ("t_in_s", 1),
         ("t_out_s", 1),

@@ -170,13 +170,14 @@ def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> Stat
             raise fail(column, k, table[column].iloc[k], reason)
 
     t_s = _timestamps(table, fail) if "timestamp" in table.columns else None
-    keep = _latest_rows(ids, party, t_s, table, fail)
+    unique_ids = len(set(ids)) == len(ids)  # the common case: nothing to resolve
+    keep = None if unique_ids else _latest_rows(ids, party, t_s, fail)
     if keep is not None:
         ids = ids[keep]
         party = None if party is None else party[keep]
         numbers = {column: values[keep] for column, values in numbers.items()}
         t_s = None if t_s is None else t_s[keep]
-    if party is not None:
+    if party is not None and not unique_ids:
         _check_one_party_per_id(ids, party, source)
 
     lat = numbers["latitude"]
@@ -218,18 +219,17 @@ def _empty_states(*, with_party: bool) -> StateArrays:
 
 
 def _text_column(table: pd.DataFrame, column: str, fail: _Fail) -> np.ndarray:
-    raw = table[column].astype(object).to_numpy()
-    missing = pd.isna(raw)
+    series = table[column]
+    missing = series.isna().to_numpy()
     if missing.any():
         k = int(np.argmax(missing))
-        raise fail(column, k, raw[k], f"{column} is missing")
-    text = np.char.strip(raw.astype(str))
-    empty = text == ""
+        raise fail(column, k, series.iloc[k], f"{column} is missing")
+    text = series.astype("string").str.strip()
+    empty = (text == "").to_numpy(dtype=bool)
     if empty.any():
         k = int(np.argmax(empty))
-        raise fail(column, k, raw[k], f"{column} is empty")
-    values: np.ndarray = text.astype(object)
-    return values
+        raise fail(column, k, series.iloc[k], f"{column} is empty")
+    return text.to_numpy(dtype=object)
 
 
 def _numeric_column(table: pd.DataFrame, column: str, fail: _Fail) -> FloatArray:
@@ -279,7 +279,6 @@ def _latest_rows(
     ids: np.ndarray,
     party: np.ndarray | None,
     t_s: FloatArray | None,
-    table: pd.DataFrame,
     fail: _Fail,
 ) -> np.ndarray | None:
     """Positions of each aircraft's latest row, or None when every row is its own."""
