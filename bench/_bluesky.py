@@ -20,8 +20,8 @@ north], ``vs`` [m/s]. ``rpz`` and ``hpz`` are [m] and ``dtlookahead`` is [s].
 Feet, knots and NM are only used in stack commands (``ZONER`` in NM, ``ZONEDH`` in
 ft). The values returned are also SI: dist/dcpa [m], tcpa/tLOS [s], qdr [deg].
 This module therefore passes the caller's SI arrays through unchanged. Note
-that BlueSky's own knot constant ``aero.kts = 0.514444`` is slightly off from
-1852/3600.
+that BlueSky's own knot constant ``aero.kts`` is rounded to six decimals, so it is
+slightly off from the exact ``skypact.units.KT_MPS``.
 
 Attributes read
 ---------------
@@ -74,7 +74,7 @@ Quirks (from reading the 1.1.1 source; checked on crafted and random cases)
   exactly ``hpz``, only the (upper, lower) orientation is flagged: a one-sided
   false conflict. If the gap is less than about 1e-6 * tin metres below
   ``hpz``, the (lower, upper) orientation is missed. Flight-level data hits both
-  cases, because FL * 100 ft * 0.3048 gives 1000 ft gaps of 304.8 m plus or minus
+  cases, because ``ft_to_m(FL * 100)`` gives 1000 ft gaps of 304.8 m plus or minus
   about 1e-12 m of rounding. The C++ version has no such problem. It treats
   ``|dvs| <= 1e-6`` as level and requires ``|dalt| < hpz`` strictly, so it
   reports both orientations or neither. Whether a nominal 1000 ft gap counts as
@@ -292,16 +292,17 @@ def detect_numpy(
 
 def _random_traffic(n: int, seed: int = 0) -> tuple[FloatArray, ...]:
     """Random snapshot over the Levant box, returned in SI units."""
+    from skypact.units import fpm_to_mps, ft_to_m, kt_to_mps
+
     rng = np.random.default_rng(seed)
-    ft, kt, fpm = 0.3048, 1852.0 / 3600.0, 0.3048 / 60.0
     lat = rng.uniform(32.3, 37.3, n)
     lon = rng.uniform(35.7, 42.4, n)
-    alt = rng.uniform(10_000.0, 40_000.0, n) * ft
-    gs = rng.uniform(250.0, 550.0, n) * kt
+    alt = ft_to_m(rng.uniform(10_000.0, 40_000.0, n))
+    gs = kt_to_mps(rng.uniform(250.0, 550.0, n))
     trk = rng.uniform(0.0, 360.0, n)
     moving = rng.random(n) < 0.2
     rate = rng.choice([-1.0, 1.0], n) * rng.uniform(500.0, 3000.0, n)
-    vs = np.where(moving, rate, 0.0) * fpm
+    vs = fpm_to_mps(np.where(moving, rate, 0.0))
     return lat, lon, alt, gs, trk, vs
 
 
@@ -309,7 +310,13 @@ if __name__ == "__main__":
     import time
     import tracemalloc
 
-    zones = {"horizontal_m": 9260.0, "vertical_m": 304.8, "lookahead_s": 300.0}
+    from skypact.units import ft_to_m, nm_to_m
+
+    zones = {
+        "horizontal_m": nm_to_m(5.0),
+        "vertical_m": ft_to_m(1000.0),
+        "lookahead_s": 300.0,
+    }
 
     def timed(call: Callable[[], Any]) -> tuple[Any, float]:
         t0 = time.perf_counter()

@@ -28,7 +28,8 @@ def switzerland() -> pd.DataFrame:
         pytest.fail(
             f"real recording missing: {path} (../shared must sit beside the repo)"
         )
-    return pd.read_json(path, dtype={"icao24": str})
+    frame: pd.DataFrame = pd.read_json(path, dtype={"icao24": str})
+    return frame
 
 
 def busiest_minute(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +68,8 @@ def test_every_reported_pair_is_a_real_predicted_loss(switzerland):
             lookahead_s=300.0,
         )  # fmt: skip
         assert ref.conflict
-        np.testing.assert_allclose(row.t_in_s, ref.t_in_s, atol=1e-4)
-        np.testing.assert_allclose(row.h_cpa_nm, m_to_nm(ref.h_cpa_m), atol=1e-6)
+        np.testing.assert_allclose(float(row.t_in_s), ref.t_in_s, atol=1e-4)
+        np.testing.assert_allclose(float(row.h_cpa_nm), m_to_nm(ref.h_cpa_m), atol=1e-6)
 
 
 def test_whole_day_latest_positions(switzerland):
