@@ -54,8 +54,8 @@ def test_every_reported_pair_is_a_real_predicted_loss(switzerland):
     states = states_from_table(snapshot)
     index = {k: i for i, k in enumerate(states.aircraft_id)}
     result = skypact.detect(snapshot, horizontal_nm=5.0, vertical_ft=1000.0)
-    for row in result.itertuples():
-        a, b = index[row.aircraft_a], index[row.aircraft_b]
+    for row in result.to_dict("records"):
+        a, b = index[row["aircraft_a"]], index[row["aircraft_b"]]
 
         def state(k):
             return (
@@ -68,8 +68,8 @@ def test_every_reported_pair_is_a_real_predicted_loss(switzerland):
             lookahead_s=300.0,
         )  # fmt: skip
         assert ref.conflict
-        np.testing.assert_allclose(float(row.t_in_s), ref.t_in_s, atol=1e-4)
-        np.testing.assert_allclose(float(row.h_cpa_nm), m_to_nm(ref.h_cpa_m), atol=1e-6)
+        np.testing.assert_allclose(row["t_in_s"], ref.t_in_s, atol=1e-4)
+        np.testing.assert_allclose(row["h_cpa_nm"], m_to_nm(ref.h_cpa_m), atol=1e-6)
 
 
 def test_whole_day_latest_positions(switzerland):
