@@ -22,6 +22,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, kwargs in CASES.items():
         result = skypact.detect(table, **kwargs)  # type: ignore[arg-type]
+        result = result.sort_values(["aircraft_a", "aircraft_b"])
         result.to_csv(out_dir / name, index=False, float_format="%.6f")
         print(f"{name}: {len(result)} pairs")
 

@@ -63,3 +63,8 @@ def make_table(planes: Sequence[Plane]) -> pd.DataFrame:
             "party": [p.party for p in planes],
         }
     )
+
+
+def by_pair(result: pd.DataFrame) -> pd.DataFrame:
+    """A detection result in a canonical row order (detect() leaves order open)."""
+    return result.sort_values(["aircraft_a", "aircraft_b"]).reset_index(drop=True)

@@ -23,7 +23,11 @@ def test_example_snapshot_matches_golden(name, kwargs):
         ROOT / "tests/golden/expected" / name,
         dtype={"aircraft_a": str, "aircraft_b": str},
     )
-    result = skypact.detect(table, **kwargs)
+    result = (
+        skypact.detect(table, **kwargs)
+        .sort_values(["aircraft_a", "aircraft_b"])
+        .reset_index(drop=True)
+    )
     assert len(result) == len(expected)
     pd.testing.assert_frame_equal(
         result.astype({"aircraft_a": object, "aircraft_b": object}),

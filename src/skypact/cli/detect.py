@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             print(_readable(result))
         print(summary, file=sys.stderr)
         return 0
+    result = result.sort_values(["aircraft_a", "aircraft_b"]).reset_index(drop=True)
     if out_format == "csv":
         result.to_csv(args.output, index=False)
     elif out_format == "json":
