@@ -1,7 +1,7 @@
 """Benchmark: SkyPact's conflict detection against BlueSky's state-based detectors.
 
 Run it with ``bash bench/run`` (installs the bench dependency group first), or directly
-as ``OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/detect.py [--quick] [--sizes ...]``.
+as ``.venv/bin/python bench/detect.py [--quick] [--sizes ...]``.
 
 For each snapshot (``skypact.sim.generator.random_snapshot``: N aircraft in the Levant
 box, plus one whole-globe snapshot) it times, on the same aircraft states:
@@ -50,6 +50,7 @@ import pandas as pd
 
 import _bluesky
 import skypact
+from skypact.cli import configure_runtime
 from skypact.detection.cylinder import CylinderDetector
 from skypact.detection.model import ConflictSet
 from skypact.geometry.cpa import cylinder_encounter, relative_plane_motion
@@ -751,7 +752,8 @@ def environment() -> list[str]:
         f"{numba.config.NUMBA_NUM_THREADS} threads), pandas {pd.__version__}, "
         f"skypact {skypact.__version__}, bluesky-simulator "
         f"{version('bluesky-simulator')}",
-        f"- OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}",
+        f"- OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+        f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', '(unset)')}",
     ]
 
 
@@ -1113,7 +1115,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Read by libgomp when numba first starts its OpenMP thread pool.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    configure_runtime()
     args = parse_args(argv)
     if args._memory is not None:
         report = memory_child(args._memory, Case(args._n, args._globe), args.seed)

@@ -72,7 +72,7 @@ class CylinderDetector:
         horizontal_m: float,
         vertical_m: float,
         pairs: PairFilter = PairFilter.ALL,
-        slice_travel: float = 2.5,
+        slice_travel: float = 3.5,
         cell_scale: float | None = None,
         cell_z_scale: float = 2.0,
     ) -> None:

@@ -156,7 +156,7 @@ def plan_slices(
     max_gs_mps: float,
     max_vs_mps: float,
     density_per_m2: float,
-    slice_travel: float = 2.5,
+    slice_travel: float = 3.5,
     cell_scale: float | None = None,
 ) -> SlicePlan:
     """Slices, box margins and cell sizes for one snapshot.
