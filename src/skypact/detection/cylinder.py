@@ -18,12 +18,12 @@ from skypact.detection.base import PairFilter, check_minima, party_codes
 from skypact.detection.model import ConflictSet
 from skypact.detection.pairs import (
     SliceWorkspace,
+    density_from_mean,
     detect_slice,
-    grid_frame,
+    grid_frame_from_mean,
     plan_slices,
-    traffic_density_per_m2,
+    surface_state,
 )
-from skypact.geometry.frames import ground_velocity_ecef_mps, surface_ecef_m
 from skypact.tracks.model import StateArrays
 
 __all__ = ["CylinderDetector", "DetectionStats"]
@@ -104,21 +104,21 @@ class CylinderDetector:
                 aircraft=n, slices=0, candidates=0, conflicts=0, elapsed_s=0.0
             )
             return ConflictSet.empty(), stats
-        pos = surface_ecef_m(states.lat_deg, states.lon_deg)
-        vel = ground_velocity_ecef_mps(
+        pos, vel, unit_sum = surface_state(
             states.lat_deg, states.lon_deg, states.gs_mps, states.trk_deg
         )
+        mean_unit = unit_sum / n
         plan = plan_slices(
             horizontal_m=self.horizontal_m,
             vertical_m=self.vertical_m,
             lookahead_s=lookahead_s,
             max_gs_mps=float(np.max(states.gs_mps)),
             max_vs_mps=float(np.max(np.abs(states.vs_mps))),
-            density_per_m2=traffic_density_per_m2(pos),
+            density_per_m2=density_from_mean(n, mean_unit),
             slice_travel=self.slice_travel,
             cell_scale=self.cell_scale,
         )
-        frame = grid_frame(pos)
+        frame = grid_frame_from_mean(mean_unit)
         grid_pos = pos @ frame.T
         grid_vel = vel @ frame.T
         workspace = SliceWorkspace(

@@ -50,17 +50,20 @@ import numpy as np
 import numpy.typing as npt
 
 from skypact.geometry.cpa import cylinder_encounter_one
-from skypact.units import WGS84_A_M, WGS84_B_M, FloatArray
+from skypact.units import WGS84_A_M, WGS84_B_M, WGS84_E2, FloatArray
 
 __all__ = [
     "RHO_MIN_M",
     "SlicePlan",
     "SliceResult",
     "SliceWorkspace",
+    "density_from_mean",
     "detect_slice",
     "grid_frame",
+    "grid_frame_from_mean",
     "normal_drift_bound_m",
     "plan_slices",
+    "surface_state",
     "traffic_density_per_m2",
 ]
 
@@ -85,11 +88,8 @@ def traffic_density_per_m2(pos_m: FloatArray) -> float:
     as the surface points (``area = 4 pi R^2 (1 - L)``), floored at 1 km^2 per
     aircraft; it is an estimate used only to size grid cells.
     """
-    n = len(pos_m)
     unit = pos_m / np.linalg.norm(pos_m, axis=1, keepdims=True)
-    mean_length = float(np.linalg.norm(unit.mean(axis=0)))
-    area_m2 = max(_EARTH_AREA_M2 * (1.0 - mean_length), n * 1e6)
-    return n / area_m2
+    return density_from_mean(len(pos_m), unit.mean(axis=0))
 
 
 def normal_drift_bound_m(
@@ -111,6 +111,77 @@ def normal_drift_bound_m(
     return travel_m
 
 
+@numba.njit(cache=True, parallel=True)
+def surface_state(
+    lat_deg: FloatArray,
+    lon_deg: FloatArray,
+    gs_mps: FloatArray,
+    trk_deg: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Compiled, fused twin of :func:`skypact.geometry.frames.surface_ecef_m` and
+    :func:`~skypact.geometry.frames.ground_velocity_ecef_mps`.
+
+    Returns ECEF surface points (N, 3), ECEF ground velocities (N, 3) and the sum of
+    the points' unit vectors (3,) (for :func:`traffic_density_per_m2` and
+    :func:`grid_frame`), in one parallel pass instead of a dozen numpy temporaries.
+    """
+    n = lat_deg.shape[0]
+    pos = np.empty((n, 3))
+    vel = np.empty((n, 3))
+    ux = 0.0
+    uy = 0.0
+    uz = 0.0
+    for a in numba.prange(n):
+        lat = math.radians(lat_deg[a])
+        lon = math.radians(lon_deg[a])
+        trk = math.radians(trk_deg[a])
+        sin_lat, cos_lat = math.sin(lat), math.cos(lat)
+        sin_lon, cos_lon = math.sin(lon), math.cos(lon)
+        prime_vertical = WGS84_A_M / math.sqrt(1.0 - WGS84_E2 * sin_lat * sin_lat)
+        x = prime_vertical * cos_lat * cos_lon
+        y = prime_vertical * cos_lat * sin_lon
+        z = prime_vertical * (1.0 - WGS84_E2) * sin_lat
+        pos[a, 0] = x
+        pos[a, 1] = y
+        pos[a, 2] = z
+        v_east = gs_mps[a] * math.sin(trk)
+        v_north = gs_mps[a] * math.cos(trk)
+        vel[a, 0] = -v_east * sin_lon - v_north * sin_lat * cos_lon
+        vel[a, 1] = v_east * cos_lon - v_north * sin_lat * sin_lon
+        vel[a, 2] = v_north * cos_lat
+        norm = math.sqrt(x * x + y * y + z * z)
+        ux += x / norm
+        uy += y / norm
+        uz += z / norm
+    unit_sum = np.empty(3)
+    unit_sum[0] = ux
+    unit_sum[1] = uy
+    unit_sum[2] = uz
+    return pos, vel, unit_sum
+
+
+def grid_frame_from_mean(mean_unit: FloatArray) -> FloatArray:
+    """:func:`grid_frame` given the mean of the points' unit vectors."""
+    length = float(np.linalg.norm(mean_unit))
+    if length < 1e-6:
+        return np.eye(3)
+    z_axis = mean_unit / length
+    helper = (
+        np.array([1.0, 0.0, 0.0]) if abs(z_axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    )
+    x_axis = np.cross(helper, z_axis)
+    x_axis /= np.linalg.norm(x_axis)
+    y_axis = np.cross(z_axis, x_axis)
+    return np.stack([x_axis, y_axis, z_axis])
+
+
+def density_from_mean(n: int, mean_unit: FloatArray) -> float:
+    """:func:`traffic_density_per_m2` given the mean of the points' unit vectors."""
+    mean_length = float(np.linalg.norm(mean_unit))
+    area_m2 = max(_EARTH_AREA_M2 * (1.0 - mean_length), n * 1e6)
+    return n / area_m2
+
+
 def grid_frame(pos_m: FloatArray) -> FloatArray:
     """Rotation (3, 3) whose third row is the snapshot's mean surface direction.
 
@@ -119,18 +190,8 @@ def grid_frame(pos_m: FloatArray) -> FloatArray:
     surface instead of cubes cutting it obliquely. Distances are rotation-invariant,
     so the pruning argument holds in any orthonormal frame.
     """
-    mean = np.mean(pos_m / np.linalg.norm(pos_m, axis=1, keepdims=True), axis=0)
-    length = float(np.linalg.norm(mean))
-    if length < 1e-6:
-        return np.eye(3)
-    z_axis = mean / length
-    helper = (
-        np.array([1.0, 0.0, 0.0]) if abs(z_axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    )
-    x_axis = np.cross(helper, z_axis)
-    x_axis /= np.linalg.norm(x_axis)
-    y_axis = np.cross(z_axis, x_axis)
-    return np.stack([x_axis, y_axis, z_axis])
+    unit = pos_m / np.linalg.norm(pos_m, axis=1, keepdims=True)
+    return grid_frame_from_mean(unit.mean(axis=0))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
