@@ -7,12 +7,15 @@ edge (CLI, HTTP API) can translate them once::
 
     SkyPactError
     ├── ConfigError (ValueError)          a parameter or setting is invalid
-    └── IngestError (ValueError)          input data could not be used
-        ├── ParseError                    a file or record could not be read at all
-        ├── UnsupportedFormatError        the input's format is not one SkyPact reads
-        ├── MissingColumnError            a required column is absent from a table
-        └── InvalidStateError             a value in a record is missing, non-numeric
-                                          or physically impossible
+    ├── IngestError (ValueError)          input data could not be used
+    │   ├── ParseError                    a file or record could not be read at all
+    │   ├── UnsupportedFormatError        the input's format is not one SkyPact reads
+    │   ├── MissingColumnError            a required column is absent from a table
+    │   └── InvalidStateError             a value in a record is missing, non-numeric
+    │                                     or physically impossible
+    └── AgreementError                    an agreement cannot be used
+        ├── AgreementInvalidError (ValueError)  the file breaks the schema (key, line)
+        └── SignatureError                a signature file or key is unusable
 
 Later domains (alerting, parties, storage, audit) add their branches here.
 """
@@ -20,11 +23,14 @@ Later domains (alerting, parties, storage, audit) add their branches here.
 from __future__ import annotations
 
 __all__ = [
+    "AgreementError",
+    "AgreementInvalidError",
     "ConfigError",
     "IngestError",
     "InvalidStateError",
     "MissingColumnError",
     "ParseError",
+    "SignatureError",
     "SkyPactError",
     "UnsupportedFormatError",
 ]
@@ -131,3 +137,32 @@ class InvalidStateError(IngestError):
         super().__init__(
             f"{where}, column {column!r}: {reason} (got {value!r})", source=source
         )
+
+
+class AgreementError(SkyPactError):
+    """An agreement cannot be used."""
+
+
+class AgreementInvalidError(AgreementError, ValueError):
+    """An agreement file breaks the schema.
+
+    Attributes:
+        source: the file.
+        key: the dotted key path of the offending value (``parties[1].bloc``), or ``""``.
+        line: the 1-based line where that key is written, if known.
+    """
+
+    def __init__(
+        self, message: str, *, source: str, key: str, line: int | None
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.line = line
+        where = ", ".join(
+            part for part in (key and f"key {key}", line and f"line {line}") if part
+        )
+        super().__init__(f"{source}: {where + ': ' if where else ''}{message}")
+
+
+class SignatureError(AgreementError):
+    """A signature file or a key is unusable (not a signature's *verdict*: see verify)."""

@@ -14,6 +14,7 @@ import os
 import sys
 
 from skypact import __version__
+from skypact.cli import agreement as agreement_command
 from skypact.cli import detect as detect_command
 from skypact.errors import SkyPactError
 
@@ -21,7 +22,7 @@ __all__ = ["RUNTIME_ENV", "configure_runtime", "entrypoint", "main"]
 
 _log = logging.getLogger(__name__)
 
-_SUBCOMMANDS = (detect_command,)
+_SUBCOMMANDS = (detect_command, agreement_command)
 
 RUNTIME_ENV = {"GOMP_SPINCOUNT": "5000"}
 """Environment for the compiled detector's OpenMP runtime (defaults; never overrides).
