@@ -13,9 +13,11 @@ edge (CLI, HTTP API) can translate them once::
     │   ├── MissingColumnError            a required column is absent from a table
     │   └── InvalidStateError             a value in a record is missing, non-numeric
     │                                     or physically impossible
-    └── AgreementError                    an agreement cannot be used
-        ├── AgreementInvalidError (ValueError)  the file breaks the schema (key, line)
-        └── SignatureError                a signature file or key is unusable
+    ├── AgreementError                    an agreement cannot be used
+    │   ├── AgreementInvalidError (ValueError)  the file breaks the schema (key, line)
+    │   └── SignatureError                a signature file or key is unusable
+    └── AlertStateError                   an alert cannot do what was asked
+        └── IllegalTransitionError        not from its current state (id, state, event)
 
 Later domains (alerting, parties, storage, audit) add their branches here.
 """
@@ -25,7 +27,9 @@ from __future__ import annotations
 __all__ = [
     "AgreementError",
     "AgreementInvalidError",
+    "AlertStateError",
     "ConfigError",
+    "IllegalTransitionError",
     "IngestError",
     "InvalidStateError",
     "MissingColumnError",
@@ -166,3 +170,24 @@ class AgreementInvalidError(AgreementError, ValueError):
 
 class SignatureError(AgreementError):
     """A signature file or a key is unusable (not a signature's *verdict*: see verify)."""
+
+
+class AlertStateError(SkyPactError):
+    """An alert cannot do what was asked."""
+
+
+class IllegalTransitionError(AlertStateError):
+    """An alert was asked for a transition its state does not allow.
+
+    Attributes:
+        alert_id: the alert.
+        state: its state.
+        event: the transition asked for.
+    """
+
+    def __init__(self, alert_id: str, state: str, event: str, detail: str = "") -> None:
+        self.alert_id = alert_id
+        self.state = state
+        self.event = event
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"alert {alert_id} is {state}; cannot {event}{extra}")
