@@ -16,7 +16,7 @@ LEVELS = {
     "tracks.model": 2, "detection": 2, "alerting": 2, "resolution": 2, "parties": 2,
     "audit.model": 2, "agreement": 2,
     "storage": 3, "tracks.ingest": 3, "audit.log": 3,
-    "pipeline": 4, "sim": 4, "config": 4,
+    "pipeline": 4, "sim": 4, "config": 4, "analysis": 4,
     "api": 5, "web": 5, "cli": 5, "": 5,
 }  # fmt: skip
 

@@ -29,10 +29,13 @@ the row and, for a file, its line; a missing column raises
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pyproj import Geod
 
@@ -46,7 +49,13 @@ from skypact.geometry.angles import wrap_deg_360
 from skypact.tracks.model import StateArrays
 from skypact.units import FloatArray, fpm_to_mps, ft_to_m, kt_to_mps
 
-__all__ = ["REQUIRED_COLUMNS", "read_table", "states_from_table"]
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "invalid_rows",
+    "read_table",
+    "reports_from_table",
+    "states_from_table",
+]
 
 REQUIRED_COLUMNS = (
     "icao24",
@@ -77,62 +86,84 @@ _Fail = Callable[[str, int, object, str], InvalidStateError]
 """Builds the error for (column, row position, value, reason)."""
 
 _PARQUET_MAGIC = b"PAR1"
+_GZIP_MAGIC = b"\x1f\x8b"
 _WGS84 = Geod(ellps="WGS84")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet snapshot; the format is recognised from the content.
+    """Read a table in the traffic convention; the format is recognised from content.
 
+    CSV, Parquet, and JSON (pandas ``orient="records"`` arrays or JSON lines), the
+    latter optionally gzip-compressed (as the ``traffic`` library ships its samples).
     ``icao24``, ``callsign`` and ``party`` are read as text, so ``"004001"`` keeps its
-    leading zeros. The frame's index is the data row number (1 for the first row after
-    the header) so that errors name rows as a person counts them.
+    leading zeros. The frame's index is the data row number (1 for the first row) so
+    that errors name rows as a person counts them.
 
     Raises:
         ParseError: the file cannot be read or parsed.
-        UnsupportedFormatError: the file is neither CSV nor Parquet.
+        UnsupportedFormatError: the file is none of those formats.
     """
     path = Path(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(4)
-    except OSError as exc:
-        raise ParseError(f"cannot open: {exc.strerror}", source=str(path)) from exc
+        if head[:2] == _GZIP_MAGIC:
+            with gzip.open(path, "rb") as fh:
+                first = fh.read(64).lstrip()[:1]
+        else:
+            first = b""
+    except (OSError, EOFError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ParseError(f"cannot open: {reason}", source=str(path)) from exc
     text_columns = {"icao24": str, "callsign": str, "party": str}
+    is_csv = False
     try:
         if head == _PARQUET_MAGIC:
             frame = pd.read_parquet(path)
-            for column in text_columns:
-                if column in frame.columns:
-                    frame[column] = frame[column].astype("string").astype(object)
+        elif head[:2] == _GZIP_MAGIC or head.lstrip()[:1] in (b"[", b"{"):
+            lead = first or head.lstrip()[:1]
+            if lead not in (b"[", b"{"):
+                raise UnsupportedFormatError(
+                    "compressed, but not JSON records or JSON lines", source=str(path)
+                )
+            frame = pd.read_json(
+                path,
+                orient="records",
+                lines=lead == b"{",
+                dtype=text_columns,
+                compression="gzip" if head[:2] == _GZIP_MAGIC else None,
+            )
         else:
             if b"\x00" in head:
                 raise UnsupportedFormatError(
-                    "not a CSV or Parquet file (binary content)", source=str(path)
+                    "not a CSV, Parquet or JSON file (binary content)", source=str(path)
                 )
             frame = pd.read_csv(path, dtype=text_columns, skipinitialspace=True)
+            is_csv = True
     except (UnsupportedFormatError, ParseError):
         raise
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, EOFError) as exc:
         raise ParseError(f"cannot parse: {exc}", source=str(path)) from exc
+    for column in text_columns:
+        if column in frame.columns and not is_csv:
+            frame[column] = frame[column].astype("string").astype(object)
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     frame.attrs["skypact_source"] = str(path)
-    frame.attrs["skypact_csv"] = head != _PARQUET_MAGIC
+    frame.attrs["skypact_csv"] = is_csv
     return frame
 
 
-def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> StateArrays:
-    """Validate a traffic-convention table and convert it to SI state arrays.
+@dataclass(frozen=True, slots=True)
+class _Validated:
+    ids: np.ndarray
+    party: np.ndarray | None
+    numbers: dict[str, FloatArray]
+    t_s: FloatArray | None
+    fail: _Fail
 
-    Args:
-        table: the snapshot (one or more rows per aircraft). A ``traffic.Flight`` or
-            ``Traffic`` object's ``.data`` frame is usable as it is.
-        source: a name for error messages (defaults to the file the table came from).
 
-    Raises:
-        MissingColumnError: a required column is absent.
-        InvalidStateError: a value is missing, non-numeric or impossible, or an
-            aircraft's identity is ambiguous.
-    """
+def _validate(table: pd.DataFrame, source: str | None) -> _Validated | None:
+    """Every row checked; None for an empty table."""
     source = source or str(table.attrs.get("skypact_source", "<table>"))
     is_csv = bool(table.attrs.get("skypact_csv", False))
     for column in REQUIRED_COLUMNS:
@@ -143,7 +174,7 @@ def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> Stat
                 hint=f"a snapshot needs {', '.join(REQUIRED_COLUMNS)}",
             )
     if len(table) == 0:
-        return _empty_states(with_party="party" in table.columns)
+        return None
 
     def fail(
         column: str, position: int, value: object, reason: str
@@ -168,8 +199,109 @@ def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> Stat
         if bad.any():
             k = int(np.argmax(bad))
             raise fail(column, k, table[column].iloc[k], reason)
-
     t_s = _timestamps(table, fail) if "timestamp" in table.columns else None
+    return _Validated(ids=ids, party=party, numbers=numbers, t_s=t_s, fail=fail)
+
+
+def invalid_rows(table: pd.DataFrame) -> dict[str, npt.NDArray[np.bool_]]:
+    """Masks of the rows that validation would refuse, by ``"column: reason"``.
+
+    For callers that skip bad reports instead of refusing the table; each refused row
+    is counted under the first reason found for it.
+    """
+    problems: dict[str, npt.NDArray[np.bool_]] = {}
+    taken = np.zeros(len(table), dtype=bool)
+
+    def add(label: str, mask: npt.NDArray[np.bool_]) -> None:
+        nonlocal taken
+        mask = mask & ~taken
+        if mask.any():
+            problems[label] = mask
+            taken |= mask
+
+    for column in ("icao24", "party"):
+        if column in table.columns:
+            text = table[column].astype("string").str.strip()
+            add(
+                f"{column}: missing or empty",
+                (text.isna() | (text == "")).to_numpy(bool),
+            )
+    if "timestamp" in table.columns:
+        stamps = _parse_timestamps(table["timestamp"])
+        add("timestamp: not a time", stamps.isna().to_numpy(bool))
+    for column, low, high, reason in _RANGES:
+        if column not in table.columns:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        add(f"{column}: missing or not a number", ~np.isfinite(values))
+        with np.errstate(invalid="ignore"):
+            add(f"{column}: {reason}", (values < low) | (values > high))
+    return problems
+
+
+def reports_from_table(
+    table: pd.DataFrame, *, source: str | None = None
+) -> StateArrays:
+    """Every row of a recording as one report, validated and in SI, sorted by time.
+
+    Unlike :func:`states_from_table`, an aircraft may have many rows (one per report);
+    a ``timestamp`` column is required.
+
+    Raises:
+        MissingColumnError: a required column (or ``timestamp``) is absent.
+        InvalidStateError: a value is missing, non-numeric or impossible.
+    """
+    if "timestamp" not in table.columns:
+        raise MissingColumnError(
+            "timestamp",
+            source=source or str(table.attrs.get("skypact_source", "<table>")),
+            hint="a recording needs a time for each report",
+        )
+    checked = _validate(table, source)
+    if checked is None:
+        return _empty_states(with_party="party" in table.columns)
+    assert checked.t_s is not None
+    order = np.argsort(checked.t_s, kind="stable")
+    n = checked.numbers
+    return StateArrays(
+        aircraft_id=checked.ids[order],
+        t_s=checked.t_s[order],
+        lat_deg=n["latitude"][order],
+        lon_deg=n["longitude"][order],
+        alt_m=ft_to_m(n["altitude"][order]),
+        gs_mps=kt_to_mps(n["groundspeed"][order]),
+        trk_deg=wrap_deg_360(n["track"][order]),
+        vs_mps=fpm_to_mps(n["vertical_rate"][order]),
+        party=None if checked.party is None else checked.party[order],
+    )
+
+
+def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> StateArrays:
+    """Validate a traffic-convention table and convert it to SI state arrays.
+
+    Args:
+        table: the snapshot (one or more rows per aircraft). A ``traffic.Flight`` or
+            ``Traffic`` object's ``.data`` frame is usable as it is.
+        source: a name for error messages (defaults to the file the table came from).
+
+    Raises:
+        MissingColumnError: a required column is absent.
+        InvalidStateError: a value is missing, non-numeric or impossible, or an
+            aircraft's identity is ambiguous.
+    """
+    source = source or str(table.attrs.get("skypact_source", "<table>"))
+    checked = _validate(table, source)
+    if checked is None:
+        return _empty_states(with_party="party" in table.columns)
+    ids, party, numbers, fail = (
+        checked.ids,
+        checked.party,
+        checked.numbers,
+        checked.fail,
+    )
+    t_s = checked.t_s
     unique_ids = len(set(ids)) == len(ids)  # the common case: nothing to resolve
     keep = None if unique_ids else _latest_rows(ids, party, t_s, fail)
     if keep is not None:
@@ -254,17 +386,21 @@ def _numeric_column(table: pd.DataFrame, column: str, fail: _Fail) -> FloatArray
     return values
 
 
-def _timestamps(table: pd.DataFrame, fail: _Fail) -> FloatArray:
-    series = table["timestamp"]
+def _parse_timestamps(series: pd.Series) -> pd.Series:
+    """UTC datetimes (NaT where unparseable): epoch seconds if numeric, else text."""
     try:
         if pd.api.types.is_numeric_dtype(
             series.dtype
         ) and not pd.api.types.is_bool_dtype(series.dtype):
-            stamps = pd.to_datetime(series, unit="s", utc=True, errors="coerce")
-        else:
-            stamps = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+            return pd.to_datetime(series, unit="s", utc=True, errors="coerce")
+        return pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
     except (ValueError, TypeError, OverflowError):
-        stamps = pd.Series(pd.NaT, index=series.index)
+        return pd.Series(pd.NaT, index=series.index)
+
+
+def _timestamps(table: pd.DataFrame, fail: _Fail) -> FloatArray:
+    series = table["timestamp"]
+    stamps = _parse_timestamps(series)
     bad = stamps.isna().to_numpy()
     if bad.any():
         k = int(np.argmax(bad))
