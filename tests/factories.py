@@ -68,3 +68,45 @@ def make_table(planes: Sequence[Plane]) -> pd.DataFrame:
 def by_pair(result: pd.DataFrame) -> pd.DataFrame:
     """A detection result in a canonical row order (detect() leaves order open)."""
     return result.sort_values(["aircraft_a", "aircraft_b"]).reset_index(drop=True)
+
+
+def intruder_rows(
+    target: pd.DataFrame,
+    meet_at: pd.Timestamp,
+    *,
+    icao24: str = "fff001",
+    gs_kt: float = 420.0,
+    from_bearing_deg: float = 270.0,
+    alt_ft: float | None = None,
+    lead_s: float = 240.0,
+    step_s: float = 5.0,
+) -> pd.DataFrame:
+    """Reports of a made-up aircraft that reaches ``target``'s position at ``meet_at``.
+
+    It flies a straight geodesic towards where the target is at ``meet_at`` (the target's
+    nearest report), at the target's altitude unless ``alt_ft`` is given, in level
+    flight, reporting every ``step_s`` from ``lead_s`` before until 30 s after.
+    """
+    nearest = target.iloc[(target["timestamp"] - meet_at).abs().argmin()]
+    lat0, lon0 = float(nearest["latitude"]), float(nearest["longitude"])
+    altitude = float(nearest["altitude"]) if alt_ft is None else alt_ft
+    speed_nm_s = gs_kt / 3600.0
+    rows = []
+    for k in range(int((lead_s + 30.0) / step_s) + 1):
+        t = meet_at - pd.Timedelta(seconds=lead_s) + pd.Timedelta(seconds=k * step_s)
+        remaining_nm = speed_nm_s * (meet_at - t).total_seconds()
+        bearing = from_bearing_deg if remaining_nm >= 0 else from_bearing_deg + 180.0
+        lat, lon = offset(lat0, lon0, abs(remaining_nm), bearing)
+        rows.append(
+            {
+                "timestamp": t,
+                "icao24": icao24,
+                "latitude": lat,
+                "longitude": lon,
+                "altitude": altitude,
+                "groundspeed": gs_kt,
+                "track": (from_bearing_deg + 180.0) % 360.0,
+                "vertical_rate": 0.0,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -11,7 +11,8 @@ through the alert lifecycle, exactly as the live service will do. Outputs:
   time, and the closest approach seen in the replayed picture during the alert;
 - ``encounters``: every pair that lost the separation minima in the picture, with the
   number of cycles it did so (a loss of a single cycle is what M-of-N confirmation
-  deliberately does not alert on), and the time and distances of its closest approach
+  deliberately does not alert on), whether it was alerted (or suppressed by the
+  agreement), and the time and distances of its closest approach
   measured from the reports themselves (each aircraft interpolated linearly in time
   where its coverage has no gap, geodesic horizontally).
 """
@@ -34,6 +35,7 @@ from skypact.alerting.lifecycle import (
     observe,
     start,
 )
+from skypact.alerting.suppression import Suppression, apply_tolerances
 from skypact.detection.base import PairFilter
 from skypact.detection.cylinder import CylinderDetector
 from skypact.tracks.model import StateArrays
@@ -62,6 +64,7 @@ def replay(
     horizontal_m: float,
     vertical_m: float,
     groups: dict[str, str] | None = None,
+    suppression: Suppression | None = None,
     stale_s: float = 60.0,
 ) -> ReplayResult:
     """Replay time-sorted reports (see the module docstring).
@@ -72,6 +75,8 @@ def replay(
         horizontal_m, vertical_m: the separation minima (for encounters).
         groups: party -> monitoring group (a bloc, or the party itself); pairs in the
             same group are not monitored. None monitors every pair.
+        suppression: the agreement's tolerances, exemptions and inhibition zones,
+            applied to alerting (encounters always measure the unadjusted picture).
         stale_s: reports older than this leave the picture.
     """
     ids, codes = np.unique(reports.aircraft_id.astype(str), return_inverse=True)
@@ -98,12 +103,20 @@ def replay(
         row_of[codes[rows]] = rows
         alive = np.flatnonzero(now - last_t <= stale_s)
         states = _picture(reports, row_of[alive], alive, now, party_of, groups)
-        found = raw_levels(states, profile, pairs=pairs) if len(alive) > 1 else None
+        found = None
+        if len(alive) > 1:
+            alerting = (
+                states if suppression is None else apply_tolerances(states, suppression)
+            )
+            found = raw_levels(alerting, profile, pairs=pairs)
         seen: dict[tuple[int, int], Observation] = {}
         if found is not None:
+            keep = np.ones(len(found.i), dtype=bool)
+            if suppression is not None and len(found.i):
+                keep = ~suppression.suppressed(states, found.i, found.j)
             for i, j, level, t_in in zip(
-                found.i.tolist(), found.j.tolist(), found.level.tolist(),
-                found.t_in_s.tolist(), strict=True,
+                found.i[keep].tolist(), found.j[keep].tolist(), found.level[keep].tolist(),
+                found.t_in_s[keep].tolist(), strict=True,
             ):  # fmt: skip
                 a, b = sorted((int(alive[i]), int(alive[j])))
                 seen[(a, b)] = Observation(level=level, t_in_s=t_in)
@@ -154,7 +167,15 @@ def replay(
     return ReplayResult(
         alert_levels=_levels_table(levels_rows, ids),
         alerts=_alerts_table(finished, float(steps[-1]) if len(steps) else 0.0),
-        encounters=_encounters(reports, codes, ids, los_cycles, vertical_m, stale_s),
+        encounters=_encounters(
+            reports,
+            codes,
+            ids,
+            los_cycles,
+            vertical_m,
+            stale_s,
+            alerted={(str(f[0].aircraft[0]), str(f[0].aircraft[1])) for f in finished},
+        ),
         steps=len(steps),
     )
 
@@ -263,6 +284,8 @@ def _encounters(
     los_cycles: dict[tuple[int, int], int],
     vertical_m: float,
     max_gap_s: float,
+    *,
+    alerted: set[tuple[str, str]],
 ) -> pd.DataFrame:
     """Closest approach of each pair measured from its reports.
 
@@ -277,9 +300,13 @@ def _encounters(
             "aircraft_a": str(ids[a]),
             "aircraft_b": str(ids[b]),
             "los_cycles": cycles,
+            "alerted": (str(ids[a]), str(ids[b])) in alerted,
             "cpa_timestamp": pd.NaT,
             "h_cpa_nm": np.nan,
             "v_cpa_ft": np.nan,
+            "cpa_latitude": np.nan,
+            "cpa_longitude": np.nan,
+            "cpa_altitude_ft": np.nan,
         }
         ra = np.flatnonzero(codes == a)
         rb = np.flatnonzero(codes == b)
@@ -313,11 +340,22 @@ def _encounters(
             row["cpa_timestamp"] = _utc(float(fine[m]))
             row["h_cpa_nm"] = m_to_nm(float(h_fine[m]))
             row["v_cpa_ft"] = m_to_ft(float(abs(alt_a[m] - alt_b[m])))
+            # The midpoint of the pair at closest approach (where it happened).
+            row["cpa_latitude"] = float((lat_a[m] + lat_b[m]) / 2.0)
+            row["cpa_longitude"] = float(_mid_longitude(lon_a[m], lon_b[m]))
+            row["cpa_altitude_ft"] = m_to_ft(float((alt_a[m] + alt_b[m]) / 2.0))
         rows.append(row)
     columns = [
-        "aircraft_a", "aircraft_b", "los_cycles", "cpa_timestamp", "h_cpa_nm", "v_cpa_ft",
+        "aircraft_a", "aircraft_b", "los_cycles", "alerted", "cpa_timestamp",
+        "h_cpa_nm", "v_cpa_ft", "cpa_latitude", "cpa_longitude", "cpa_altitude_ft",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _mid_longitude(lon_a: float, lon_b: float) -> float:
+    """Mean of two longitudes, across the antimeridian too."""
+    delta = (lon_b - lon_a + 180.0) % 360.0 - 180.0
+    return (lon_a + delta / 2.0 + 180.0) % 360.0 - 180.0
 
 
 def _covered(times: np.ndarray, grid: np.ndarray, max_gap_s: float) -> np.ndarray:

@@ -38,6 +38,7 @@ __all__ = [
     "Releasability",
     "ReleasableField",
     "SeparationSpec",
+    "Tolerances",
     "Zone",
     "public_key_bytes",
 ]
@@ -126,6 +127,22 @@ class SeparationSpec(_Strict):
     vertical_ft: PositiveFloat = 1000.0
     monitor_within_bloc: bool = False
     monitor_same_party: bool = False
+
+
+class Tolerances(_Strict):
+    """``[tolerances]``: agreed allowances for how surveillance reports altitude.
+
+    Mode S reports altitude in 25 ft steps and barometric errors differ between
+    aircraft: two aircraft in level flight at adjacent flight levels are routinely
+    reported 925-975 ft apart. An aircraft in level flight (vertical rate within
+    ``level_flight_max_fpm``) reported within ``flight_level_tolerance_ft`` of a flight
+    level (a multiple of ``flight_level_step_ft``) is taken level at that level (its
+    reported vertical rate, noise in level flight, is set to 0). 0 disables.
+    """
+
+    flight_level_step_ft: PositiveFloat = 1000.0
+    flight_level_tolerance_ft: Annotated[float, Field(ge=0.0, le=200.0)] = 0.0
+    level_flight_max_fpm: Annotated[float, Field(ge=0.0, le=1000.0)] = 300.0
 
 
 class NmacSpec(_Strict):
@@ -359,6 +376,7 @@ class AgreementFile(_Strict):
     parties: tuple[Party, ...]
     blocs: tuple[Bloc, ...] = ()
     separation: SeparationSpec = SeparationSpec()
+    tolerances: Tolerances = Tolerances()
     nmac: NmacSpec = NmacSpec()
     alerting: AlertingSpec = AlertingSpec()
     exemptions: tuple[Exemption, ...] = ()

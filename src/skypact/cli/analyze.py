@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         AlertThresholds,
         profile_from_agreement,
     )
+    from skypact.alerting.suppression import suppression_from_agreement
     from skypact.analysis import replay
     from skypact.tracks.ingest.table import invalid_rows, read_table, reports_from_table
     from skypact.units import ft_to_m, nm_to_m
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--stale-s", args.stale_s, "must be greater than 0")
     started = time.perf_counter()
     groups = None
+    suppression = None
     if args.agreement is not None:
         try:
             raw = args.agreement.read_bytes()
@@ -77,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             ) from exc
         content = parse_agreement(raw, source=str(args.agreement)).content
         profile = profile_from_agreement(content)
+        suppression = suppression_from_agreement(content)
         horizontal_m = nm_to_m(content.separation.horizontal_nm)
         vertical_m = ft_to_m(content.separation.vertical_ft)
         sep = content.separation
@@ -116,7 +119,24 @@ def run(args: argparse.Namespace) -> int:
             attrs = dict(table.attrs)
             table = table[~dropped]
             table.attrs.update(attrs)
+    if "onground" in table.columns:
+        surface = table["onground"].fillna(False).astype(bool).to_numpy()
+        if surface.any():
+            print(
+                f"{int(surface.sum())} surface reports (onground) are not part of the "
+                "airborne picture",
+                file=sys.stderr,
+            )
+            attrs = dict(table.attrs)
+            table = table[~surface]
+            table.attrs.update(attrs)
     reports = reports_from_table(table)
+    if reports.party is None and groups is not None:
+        print(
+            f"{args.input} has no party column: every pair is monitored",
+            file=sys.stderr,
+        )
+        groups = None
     if reports.party is not None and groups is not None:
         unknown = sorted(set(reports.party.astype(str)) - set(groups))
         if unknown:
@@ -131,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         horizontal_m=horizontal_m,
         vertical_m=vertical_m,
         groups=groups,
+        suppression=suppression,
         stale_s=args.stale_s,
     )
     args.output.mkdir(parents=True, exist_ok=True)
