@@ -26,6 +26,14 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
+from skypact.alerting.events import (
+    EMERGENCY_CODES,
+    EventKind,
+    LineSpec,
+    ZoneSpec,
+    crossings,
+    inside_zone,
+)
 from skypact.alerting.levels import AlertProfile, raw_levels
 from skypact.alerting.lifecycle import (
     Alert,
@@ -41,7 +49,7 @@ from skypact.detection.cylinder import CylinderDetector
 from skypact.tracks.model import StateArrays
 from skypact.units import m_to_ft, m_to_nm
 
-__all__ = ["ReplayResult", "replay"]
+__all__ = ["ReplayResult", "events_table", "replay"]
 
 _WGS84 = Geod(ellps="WGS84")
 _FINAL = (AlertState.CLEARED, AlertState.EXPIRED)
@@ -379,3 +387,104 @@ def _interpolate(
     lon_i = (np.interp(grid, t, lon) + 180.0) % 360.0 - 180.0
     alt = np.interp(grid, t, reports.alt_m[rows])
     return lat, lon_i, alt
+
+
+def events_table(
+    reports: StateArrays,
+    *,
+    lines: tuple[LineSpec, ...] = (),
+    zones: tuple[ZoneSpec, ...] = (),
+    squawk: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Line crossings, zone entries and exits, and emergency squawks of each aircraft.
+
+    Worked out between each aircraft's consecutive reports (not the dead-reckoned
+    picture), so every event is anchored on a real report: its ``timestamp`` is that
+    of the report after the crossing or entry.
+    """
+    rows: list[dict[str, object]] = []
+    ids = reports.aircraft_id.astype(str)
+    order = np.lexsort((reports.t_s, ids))  # by aircraft, then time
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = ids[order][1:] == ids[order][:-1]
+    prev, now = order[:-1][same[1:]], order[1:][same[1:]]
+    party = (
+        reports.party if reports.party is not None else np.full(len(ids), "", object)
+    )
+
+    def add(k: int, kind: EventKind, ref: str, detail: str) -> None:
+        rows.append(
+            {
+                "timestamp": _utc(float(reports.t_s[k])),
+                "aircraft": ids[k],
+                "party": str(party[k]),
+                "kind": kind.value,
+                "ref": ref,
+                "detail": detail,
+                "latitude": float(reports.lat_deg[k]),
+                "longitude": float(reports.lon_deg[k]),
+                "altitude_ft": m_to_ft(float(reports.alt_m[k])),
+            }
+        )
+
+    for line in lines:
+        hit, side = crossings(
+            line, reports.lat_deg[prev], reports.lon_deg[prev],
+            reports.lat_deg[now], reports.lon_deg[now],
+        )  # fmt: skip
+        for k in np.flatnonzero(hit):
+            owner = line.left_side if side[k] == "left" else line.right_side
+            into = f" (into the {owner} side)" if owner else ""
+            add(
+                int(now[k]), EventKind.LINE_CROSSING, line.id, f"to the {side[k]}{into}"
+            )
+    for zone in zones:
+        inside = np.zeros(len(reports), dtype=bool)
+        for t in np.unique(reports.t_s):
+            at = reports.t_s == t
+            inside[at] = inside_zone(
+                zone,
+                reports.lat_deg[at],
+                reports.lon_deg[at],
+                reports.alt_m[at],
+                float(t),
+            )
+        for k in np.flatnonzero(inside[now] & ~inside[prev]):
+            add(int(now[k]), EventKind.ZONE_ENTRY, zone.id, zone.name)
+        for k in np.flatnonzero(~inside[now] & inside[prev]):
+            add(int(now[k]), EventKind.ZONE_EXIT, zone.id, zone.name)
+        first = order[~same]
+        for k in first[inside[first]]:
+            add(
+                int(k),
+                EventKind.ZONE_ENTRY,
+                zone.id,
+                f"{zone.name} (first seen inside)",
+            )
+    if squawk is not None:
+        codes = np.array([_code(value) for value in squawk], dtype=object)
+        emergency = np.isin(codes, list(EMERGENCY_CODES))
+        started = np.zeros(len(reports), dtype=bool)
+        started[order[~same]] = emergency[order[~same]]
+        started[now] = emergency[now] & (codes[now] != codes[prev])
+        for k in np.flatnonzero(started):
+            code = str(codes[k])
+            add(int(k), EventKind.EMERGENCY, code, EMERGENCY_CODES[code])
+    columns = [
+        "timestamp", "aircraft", "party", "kind", "ref", "detail", "latitude",
+        "longitude", "altitude_ft",
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(
+        ["timestamp", "aircraft", "kind"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _code(value: object) -> str:
+    """A squawk as four octal digits ('7700'), whether read as text or number."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text.zfill(4) if text.isdigit() else text

@@ -136,8 +136,8 @@ def _reference_problems(content: AgreementFile) -> Iterator[tuple[KeyPath, str]]
         for k, o in enumerate(content.releasability.overrides)
     ]
     for k, line in enumerate(content.lines):
-        refs += [(("lines", k, "west_or_left_of"), line.west_or_left_of)]
-        refs += [(("lines", k, "east_or_right_of"), line.east_or_right_of)]
+        refs += [(("lines", k, "left_side"), line.left_side)]
+        refs += [(("lines", k, "right_side"), line.right_side)]
     for path, ref in refs:
         if ref is not None and ref not in known:
             yield path, f"{ref!r} is neither a party nor a bloc of this agreement"

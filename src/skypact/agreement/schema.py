@@ -273,13 +273,17 @@ class Zone(_Area):
 
 
 class DeconflictionLine(_Strict):
-    """``[[lines]]``: a deconfliction line; crossing it is an event."""
+    """``[[lines]]``: a deconfliction line; crossing it is an event.
+
+    ``left_side`` and ``right_side`` name the party or bloc on each side, looking along
+    the line from its first point to its last.
+    """
 
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
     points: tuple[LatLon, ...]
-    west_or_left_of: Identifier | None = None
-    east_or_right_of: Identifier | None = None
+    left_side: Identifier | None = None
+    right_side: Identifier | None = None
 
     @field_validator("points")
     @classmethod

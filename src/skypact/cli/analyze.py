@@ -24,8 +24,8 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "Replay a recording (traffic columns, several aircraft over time; CSV, "
             "Parquet or JSON, gzip too) through detection and alerting at each time "
-            "of the input. Writes DIR/alert_levels.csv, DIR/alerts.csv and "
-            "DIR/encounters.csv."
+            "of the input. Writes DIR/alert_levels.csv, DIR/alerts.csv, "
+            "DIR/encounters.csv and DIR/events.csv."
         ),
     )
     parser.add_argument("input", metavar="INPUT", type=Path)
@@ -55,14 +55,20 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from skypact.agreement.document import parse_agreement
+    from skypact.alerting.events import lines_and_zones
     from skypact.alerting.levels import (
         AlertProfile,
         AlertThresholds,
         profile_from_agreement,
     )
     from skypact.alerting.suppression import suppression_from_agreement
-    from skypact.analysis import replay
-    from skypact.tracks.ingest.table import invalid_rows, read_table, reports_from_table
+    from skypact.analysis import events_table, replay
+    from skypact.tracks.ingest.table import (
+        invalid_rows,
+        read_table,
+        report_order,
+        reports_from_table,
+    )
     from skypact.units import ft_to_m, nm_to_m
 
     if args.stale_s <= 0:
@@ -70,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     groups = None
     suppression = None
+    lines: tuple[Any, ...] = ()
+    zones: tuple[Any, ...] = ()
     if args.agreement is not None:
         try:
             raw = args.agreement.read_bytes()
@@ -80,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         content = parse_agreement(raw, source=str(args.agreement)).content
         profile = profile_from_agreement(content)
         suppression = suppression_from_agreement(content)
+        lines, zones = lines_and_zones(content)
         horizontal_m = nm_to_m(content.separation.horizontal_nm)
         vertical_m = ft_to_m(content.separation.vertical_ft)
         sep = content.separation
@@ -131,6 +140,9 @@ def run(args: argparse.Namespace) -> int:
             table = table[~surface]
             table.attrs.update(attrs)
     reports = reports_from_table(table)
+    squawk = None
+    if "squawk" in table.columns and len(table):
+        squawk = table["squawk"].to_numpy(dtype=object)[report_order(table)]
     if reports.party is None and groups is not None:
         print(
             f"{args.input} has no party column: every pair is monitored",
@@ -158,11 +170,14 @@ def run(args: argparse.Namespace) -> int:
     result.alert_levels.to_csv(args.output / "alert_levels.csv", index=False)
     result.alerts.to_csv(args.output / "alerts.csv", index=False)
     result.encounters.to_csv(args.output / "encounters.csv", index=False)
+    events = events_table(reports, lines=lines, zones=zones, squawk=squawk)
+    events.to_csv(args.output / "events.csv", index=False)
     by_level = result.alerts["highest_level"].value_counts().sort_index()
     levels = ", ".join(f"level {k}: {v}" for k, v in by_level.items()) or "none"
     print(
         f"{result.steps} time steps, {len(result.alerts)} alert(s) ({levels}), "
-        f"{len(result.encounters)} encounter(s) within the minima; written to "
+        f"{len(result.encounters)} encounter(s) within the minima, {len(events)} "
+        "event(s) (line crossings, zone entries and exits, emergencies); written to "
         f"{args.output} in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )

@@ -53,6 +53,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "invalid_rows",
     "read_table",
+    "report_order",
     "reports_from_table",
     "states_from_table",
 ]
@@ -263,7 +264,7 @@ def reports_from_table(
     if checked is None:
         return _empty_states(with_party="party" in table.columns)
     assert checked.t_s is not None
-    order = np.argsort(checked.t_s, kind="stable")
+    order = _time_order(checked.t_s)
     n = checked.numbers
     return StateArrays(
         aircraft_id=checked.ids[order],
@@ -276,6 +277,20 @@ def reports_from_table(
         vs_mps=fpm_to_mps(n["vertical_rate"][order]),
         party=None if checked.party is None else checked.party[order],
     )
+
+
+def report_order(table: pd.DataFrame) -> npt.NDArray[np.intp]:
+    """The row order :func:`reports_from_table` puts a valid recording in (by time).
+
+    For carrying other columns (e.g. ``squawk``) alongside the reports.
+    """
+    stamps = _parse_timestamps(table["timestamp"])
+    nanos = stamps.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]")
+    return _time_order(nanos.astype(np.int64).astype(np.float64) * 1e-9)
+
+
+def _time_order(t_s: FloatArray) -> npt.NDArray[np.intp]:
+    return np.argsort(t_s, kind="stable")
 
 
 def states_from_table(table: pd.DataFrame, *, source: str | None = None) -> StateArrays:
