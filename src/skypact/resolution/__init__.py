@@ -1,0 +1,1 @@
+"""Resolution: coordinated manoeuvre advice for the aircraft of a conflict."""
