@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from skypact.agreement.schema import AgreementFile
+from skypact.agreement.schema import AgreementFile, AlertingSpec, SeparationSpec
 from skypact.detection.base import Detector, PairFilter
 from skypact.detection.cylinder import CylinderDetector
 from skypact.errors import ConfigError
@@ -84,24 +84,34 @@ class AlertProfile:
 
 def profile_from_agreement(content: AgreementFile) -> AlertProfile:
     """The alert profile an agreement defines (its units converted to SI once)."""
-    sep = content.separation
+    return profile_from_specs(content.alerting, content.separation)
+
+
+def default_profile() -> AlertProfile:
+    """DESIGN.md's defaults: 3 NM / 1,000 ft, levels at 300 / 120 / 60 s, 2 of 3."""
+    return profile_from_specs(AlertingSpec(), SeparationSpec())
+
+
+def profile_from_specs(
+    alerting: AlertingSpec, separation: SeparationSpec
+) -> AlertProfile:
+    """An alert profile from an agreement's ``[alerting]`` and ``[separation]`` tables."""
     levels = tuple(
         AlertThresholds(
             severity=level.severity,
             name=level.name,
             lookahead_s=level.lookahead_s,
-            horizontal_m=nm_to_m(level.horizontal_nm or sep.horizontal_nm),
-            vertical_m=ft_to_m(level.vertical_ft or sep.vertical_ft),
+            horizontal_m=nm_to_m(level.horizontal_nm or separation.horizontal_nm),
+            vertical_m=ft_to_m(level.vertical_ft or separation.vertical_ft),
         )
-        for level in content.alerting.levels
+        for level in alerting.levels
     )
-    a = content.alerting
     return AlertProfile(
         levels=levels,
-        confirm_m=a.confirm_m,
-        confirm_n=a.confirm_n,
-        persistence_s=a.persistence_s,
-        hysteresis_s=a.hysteresis_s,
+        confirm_m=alerting.confirm_m,
+        confirm_n=alerting.confirm_n,
+        persistence_s=alerting.persistence_s,
+        hysteresis_s=alerting.hysteresis_s,
     )
 
 

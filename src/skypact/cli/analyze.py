@@ -55,12 +55,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from skypact.agreement.document import parse_agreement
+    from skypact.agreement.schema import SeparationSpec
     from skypact.alerting.events import lines_and_zones
-    from skypact.alerting.levels import (
-        AlertProfile,
-        AlertThresholds,
-        profile_from_agreement,
-    )
+    from skypact.alerting.levels import default_profile, profile_from_agreement
     from skypact.alerting.suppression import suppression_from_agreement
     from skypact.analysis import events_table, replay
     from skypact.tracks.ingest.table import (
@@ -98,23 +95,10 @@ def run(args: argparse.Namespace) -> int:
                 for p in content.parties
             }
     else:
-        horizontal_m, vertical_m = nm_to_m(3.0), ft_to_m(1000.0)
-        profile = AlertProfile(
-            levels=tuple(
-                AlertThresholds(
-                    severity=k,
-                    name=name,
-                    lookahead_s=look,
-                    horizontal_m=horizontal_m,
-                    vertical_m=vertical_m,
-                )
-                for k, name, look in (
-                    (1, "advisory", 300.0),
-                    (2, "caution", 120.0),
-                    (3, "warning", 60.0),
-                )
-            )
-        )
+        defaults = SeparationSpec()
+        horizontal_m = nm_to_m(defaults.horizontal_nm)
+        vertical_m = ft_to_m(defaults.vertical_ft)
+        profile = default_profile()
     table = read_table(args.input)
     if args.skip_invalid:
         problems = invalid_rows(table)
@@ -125,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 f"skipped {int(dropped.sum())} of {len(table)} reports ({detail})",
                 file=sys.stderr,
             )
-            attrs = dict(table.attrs)
-            table = table[~dropped]
-            table.attrs.update(attrs)
+            table = _without(table, dropped)
     if "onground" in table.columns:
         surface = table["onground"].fillna(False).astype(bool).to_numpy()
         if surface.any():
@@ -136,9 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 "airborne picture",
                 file=sys.stderr,
             )
-            attrs = dict(table.attrs)
-            table = table[~surface]
-            table.attrs.update(attrs)
+            table = _without(table, surface)
     reports = reports_from_table(table)
     squawk = None
     if "squawk" in table.columns and len(table):
@@ -182,3 +162,11 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _without(table: Any, rows: Any) -> Any:
+    """The table without the masked rows, keeping where it was read from."""
+    attrs = dict(table.attrs)
+    kept = table[~rows]
+    kept.attrs.update(attrs)
+    return kept
