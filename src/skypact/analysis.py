@@ -8,7 +8,10 @@ through the alert lifecycle, exactly as the live service will do. Outputs:
 - ``alert_levels``: ``timestamp, aircraft_a, aircraft_b, level`` for every time and
   pair whose displayed alert level is above 0;
 - ``alerts``: one row per alert: the pair, first and last time, highest level, warning
-  time, and the closest approach seen in the replayed picture during the alert;
+  time, and the closest approach seen in the replayed picture during the alert; an
+  aircraft squawking an emergency code (7500/7600/7700) raises an alert of its own at
+  the most severe level (``kind`` ``emergency-7700`` and so on, no second aircraft) for
+  as long as it squawks it;
 - ``encounters``: every pair that lost the separation minima in the picture, with the
   number of cycles it did so (a loss of a single cycle is what M-of-N confirmation
   deliberately does not alert on), whether it was alerted (or suppressed by the
@@ -49,7 +52,7 @@ from skypact.detection.cylinder import CylinderDetector
 from skypact.tracks.model import StateArrays
 from skypact.units import m_to_ft, m_to_nm
 
-__all__ = ["ReplayResult", "events_table", "replay"]
+__all__ = ["ReplayResult", "emergency_alerts", "events_table", "replay"]
 
 _WGS84 = Geod(ellps="WGS84")
 _FINAL = (AlertState.CLEARED, AlertState.EXPIRED)
@@ -101,6 +104,8 @@ def replay(
     closest: dict[str, tuple[float, float, float]] = {}
     levels_rows: list[tuple[float, int, int, int]] = []
     los_cycles: dict[tuple[int, int], int] = {}
+    windows: dict[tuple[int, int], tuple[tuple[int, ...], float | None]] = {}
+    before: tuple[float, set[int]] = (-np.inf, set())
     serial = 0
     begin = 0
     pairs = PairFilter.ALL if groups is None else PairFilter.INTER_PARTY
@@ -116,7 +121,9 @@ def replay(
             alerting = (
                 states if suppression is None else apply_tolerances(states, suppression)
             )
-            found = raw_levels(alerting, profile, pairs=pairs)
+            found = raw_levels(
+                alerting, profile, pairs=pairs, shown=_shown(alerts, alive)
+            )
         seen: dict[tuple[int, int], Observation] = {}
         if found is not None:
             keep = np.ones(len(found.i), dtype=bool)
@@ -143,11 +150,15 @@ def replay(
             alert = alerts.get(key)
             if alert is None:
                 serial += 1
+                recent, last_seen = windows.pop(key, ((), None))
+                if last_seen is None and before[1].issuperset(key):
+                    last_seen = before[0]  # observed (at level 0) in the last cycle
                 alert = start(
                     alert_id=f"A{serial:05d}",
                     aircraft=(str(ids[key[0]]), str(ids[key[1]])),
                     parties=frozenset({str(party_of[key[0]]), str(party_of[key[1]])}),
-                    now_s=now,
+                    recent=recent,
+                    last_seen_s=last_seen,
                 )
             if key[0] in alive_set and key[1] in alive_set:
                 new, _ = observe(
@@ -166,9 +177,11 @@ def replay(
                     closest[new.alert_id] = (now, h, v)
             if new.state in _FINAL:
                 finished.append((new, *closest.get(new.alert_id, (np.nan,) * 3)))
+                windows[key] = (new.recent, new.last_seen_s)
                 alerts.pop(key, None)
             else:
                 alerts[key] = new
+        before = (now, alive_set)
     for alert in alerts.values():
         if alert.state is AlertState.ACTIVE:
             finished.append((alert, *closest.get(alert.alert_id, (np.nan,) * 3)))
@@ -186,6 +199,18 @@ def replay(
         ),
         steps=len(steps),
     )
+
+
+def _shown(
+    alerts: dict[tuple[int, int], Alert], alive: np.ndarray
+) -> dict[tuple[int, int], int]:
+    """The level each active alert shows, keyed by the pair's indices in the picture."""
+    local = {int(g): k for k, g in enumerate(alive.tolist())}
+    shown: dict[tuple[int, int], int] = {}
+    for (a, b), alert in alerts.items():
+        if alert.state is AlertState.ACTIVE and a in local and b in local:
+            shown[(local[a], local[b])] = alert.level  # a < b and alive is sorted
+    return shown
 
 
 def _picture(
@@ -254,6 +279,62 @@ def _levels_table(
     )
 
 
+ALERT_COLUMNS = [
+    "alert_id", "kind", "aircraft_a", "aircraft_b", "parties", "first_timestamp",
+    "last_timestamp", "end", "highest_level", "warning_time_s", "cpa_timestamp",
+    "h_cpa_nm", "v_cpa_ft",
+]  # fmt: skip
+
+
+def emergency_alerts(
+    reports: StateArrays, squawk: np.ndarray, *, level: int
+) -> pd.DataFrame:
+    """One alert per spell of an aircraft squawking an emergency code (7500/7600/7700).
+
+    A spell starts with the first report carrying the code and ends with the first
+    later report carrying another code (``cleared``), or is ``open at end``. Reports
+    without a squawk do not end a spell. Alerts are numbered ``E00001``... in time
+    order, at ``level`` (the profile's most severe).
+    """
+    ids = reports.aircraft_id.astype(str)
+    party = (
+        reports.party if reports.party is not None else np.full(len(ids), "", object)
+    )
+    codes = np.array([_code(value) for value in squawk], dtype=object)
+    spells: list[dict[str, object]] = []
+    open_spell: dict[str, dict[str, object]] = {}
+    for k in np.lexsort((reports.t_s, ids)).tolist():
+        code, aircraft = str(codes[k]), str(ids[k])
+        if not code:
+            continue
+        at = _utc(float(reports.t_s[k]))
+        spell = open_spell.get(aircraft)
+        if spell is not None:
+            spell["last_timestamp"] = at
+            if spell["code"] == code:
+                continue
+            spell["end"] = "cleared"
+            del open_spell[aircraft]
+        if code in EMERGENCY_CODES:
+            spell = {
+                "code": code,
+                "kind": f"emergency-{code}",
+                "aircraft_a": aircraft,
+                "aircraft_b": "",
+                "parties": str(party[k]),
+                "first_timestamp": at,
+                "last_timestamp": at,
+                "end": "open at end",
+                "highest_level": level,
+            }
+            spells.append(spell)
+            open_spell[aircraft] = spell
+    table = pd.DataFrame(spells, columns=[*ALERT_COLUMNS, "code"]).drop(columns="code")
+    table = table.sort_values(["first_timestamp", "aircraft_a"], kind="stable")
+    table["alert_id"] = [f"E{k:05d}" for k in range(1, len(table) + 1)]
+    return table.reset_index(drop=True)
+
+
 def _alerts_table(
     finished: list[tuple[Alert, float, float, float]], last_s: float
 ) -> pd.DataFrame:
@@ -264,6 +345,7 @@ def _alerts_table(
         rows.append(
             {
                 "alert_id": alert.alert_id,
+                "kind": "conflict",
                 "aircraft_a": alert.aircraft[0],
                 "aircraft_b": alert.aircraft[1],
                 "parties": "+".join(sorted(alert.parties)),
@@ -277,12 +359,7 @@ def _alerts_table(
                 "v_cpa_ft": m_to_ft(v_m),
             }
         )
-    columns = [
-        "alert_id", "aircraft_a", "aircraft_b", "parties", "first_timestamp",
-        "last_timestamp", "end", "highest_level", "warning_time_s", "cpa_timestamp",
-        "h_cpa_nm", "v_cpa_ft",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=ALERT_COLUMNS)
 
 
 def _encounters(

@@ -27,6 +27,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, TypeVar
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "FPM_MPS",
     "FT_M",
     "KT_MPS",
+    "NAUTICAL_SPHERE_RADIUS_M",
     "NM_M",
     "WGS84_A_M",
     "WGS84_B_M",
@@ -73,6 +75,11 @@ WGS84_B_M = WGS84_A_M * (1.0 - WGS84_F)
 """WGS84 semi-minor axis (polar radius)."""
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 """WGS84 first eccentricity squared."""
+NAUTICAL_SPHERE_RADIUS_M = NM_M * 60.0 * 180.0 / math.pi
+"""Radius of the sphere on which one minute of arc is one nautical mile (6,366,707 m).
+
+The Earth of NASA's DAIDALUS and its geometry library: their lat/lon scenarios are
+laid out on it."""
 
 FloatArray = npt.NDArray[np.float64]
 Metres = Annotated[float, "m"]

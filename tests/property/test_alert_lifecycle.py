@@ -40,7 +40,6 @@ class AlertMachine(RuleBasedStateMachine):
             alert_id="a",
             aircraft=("x", "y"),
             parties=frozenset({"usa", "rus"}),
-            now_s=0.0,
         )
         self.last_kind: AlertEventKind | None = None
         self.last_event_at = -1.0
@@ -135,7 +134,7 @@ def test_isolated_noise_never_changes_a_confirmed_level(level, length, noise):
             raw[k] = value
             hit.add(k)
     alert: Alert | None = start(
-        alert_id="a", aircraft=("x", "y"), parties=frozenset({"p"}), now_s=0.0
+        alert_id="a", aircraft=("x", "y"), parties=frozenset({"p"})
     )
     kinds = []
     for t, value in enumerate(raw):

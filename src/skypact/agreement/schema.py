@@ -160,6 +160,19 @@ class AlertLevelSpec(_Strict):
     lookahead_s: PositiveFloat
     horizontal_nm: PositiveFloat | None = None
     vertical_ft: PositiveFloat | None = None
+    tthr_s: Annotated[float, Field(ge=0.0)] | None = None
+    """DO-365's modified-tau threshold: the level uses the well-clear volume."""
+    early_lookahead_s: PositiveFloat | None = None
+    """The look-ahead that keeps a pair shown at this level (at least ``lookahead_s``)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (
+            self.early_lookahead_s is not None
+            and self.early_lookahead_s < self.lookahead_s
+        ):
+            raise ValueError("early_lookahead_s cannot be shorter than lookahead_s")
+        return self
 
 
 def _default_levels() -> tuple[AlertLevelSpec, ...]:
@@ -177,6 +190,7 @@ class AlertingSpec(_Strict):
     confirm_n: Annotated[int, Field(ge=1)] = 3
     hysteresis_s: Annotated[float, Field(ge=0.0)] = 10.0
     persistence_s: Annotated[float, Field(ge=0.0)] = 5.0
+    reset_s: Annotated[float, Field(ge=0.0)] = 30.0
     levels: tuple[AlertLevelSpec, ...] = Field(default_factory=_default_levels)
 
     @model_validator(mode="after")

@@ -9,12 +9,18 @@ raised        pending -> active: a level is confirmed (M of the last N cycles at
               above it)
 level-up      active: the confirmed level rises; acknowledgements are reset (a more
               severe alert needs a new acknowledgement)
-level-down    active: the confirmed level has stayed lower for ``hysteresis_s`` and the
-              displayed level has been shown for ``persistence_s``
+level-down    active: the confirmed level has stayed lower for ``hysteresis_s`` and
+              ``persistence_s`` has passed since the shown level last rose
 acknowledged  active: a party involved acknowledges (once per party and level)
 cleared       active -> cleared: as level-down, to level 0
 expired       pending/active -> expired: the pair has not been observed for ``expiry_s``
 ============  =========================================================================
+
+The M-of-N window is DAIDALUS's: it holds the last N raw levels, and a pair with no
+observation within ``reset_s`` (or none ever) starts afresh with its first observation
+counted M times — an aircraft that appears already in conflict is alerted at once, and
+after a gap the shown level restarts from what is seen now. The window outlives an
+alert: a pair's next alert starts from the window its last one ended with.
 
 Each alert records its warning time: from being raised to the loss of separation, the
 actual one if it happened (a cycle with ``t_in_s == 0``), else the one predicted when it
@@ -38,6 +44,7 @@ __all__ = [
     "acknowledge",
     "confirmed_level",
     "expire",
+    "next_window",
     "observe",
     "start",
 ]
@@ -92,7 +99,7 @@ class Alert:
     state: AlertState
     level: int
     recent: tuple[int, ...]
-    last_seen_s: float
+    last_seen_s: float | None
     raised_at_s: float | None = None
     level_since_s: float | None = None
     below_since_s: float | None = None
@@ -111,24 +118,65 @@ class Alert:
         return None if los is None else los - self.raised_at_s
 
 
+_UNSEEN = -1
+"""A window slot with no observation in it (DAIDALUS's -1)."""
+
+
 def confirmed_level(recent: tuple[int, ...], confirm_m: int) -> int:
     """The highest level that at least ``confirm_m`` of the recent raw levels reach."""
     ordered = sorted(recent, reverse=True)
-    return ordered[confirm_m - 1] if len(ordered) >= confirm_m else 0
+    return max(0, ordered[confirm_m - 1]) if len(ordered) >= confirm_m else 0
+
+
+def next_window(
+    recent: tuple[int, ...],
+    last_seen_s: float | None,
+    level: int,
+    now_s: float,
+    profile: AlertProfile,
+) -> tuple[tuple[int, ...], bool]:
+    """The M-of-N window after observing ``level``, and whether it restarted.
+
+    A window restarts when the pair was never observed or not within ``reset_s``: the
+    observation then fills M slots, so it is confirmed at once.
+
+    Examples:
+        >>> from skypact.alerting.levels import default_profile
+        >>> p = default_profile()  # 2 of 3, reset after 30 s
+        >>> next_window((), None, 2, 0.0, p)
+        ((2, -1, 2), True)
+        >>> next_window((0, 0, 0), 10.0, 2, 11.0, p)
+        ((0, 0, 2), False)
+    """
+    m, n = profile.confirm_m, profile.confirm_n
+    fresh = last_seen_s is None or now_s - last_seen_s > profile.reset_s
+    if fresh:
+        recent = (level,) * m + (_UNSEEN,) * (n - m)
+    return (*recent, level)[-n:], fresh
 
 
 def start(
-    *, alert_id: str, aircraft: tuple[str, str], parties: frozenset[str], now_s: float
+    *,
+    alert_id: str,
+    aircraft: tuple[str, str],
+    parties: frozenset[str],
+    recent: tuple[int, ...] = (),
+    last_seen_s: float | None = None,
 ) -> Alert:
-    """A new pending alert for a pair (nothing confirmed yet)."""
+    """A new pending alert for a pair (nothing confirmed yet).
+
+    Args:
+        recent, last_seen_s: the pair's M-of-N window so far and when it was last
+            observed (None: never, so its first observation restarts the window).
+    """
     return Alert(
         alert_id=alert_id,
         aircraft=aircraft,
         parties=parties,
         state=AlertState.PENDING,
         level=0,
-        recent=(),
-        last_seen_s=now_s,
+        recent=recent,
+        last_seen_s=last_seen_s,
     )
 
 
@@ -147,14 +195,16 @@ def observe(
         raise IllegalTransitionError(alert.alert_id, alert.state, "observe")
     if not 0 <= obs.level <= profile.top:
         raise ValueError(f"observed level {obs.level} outside 0..{profile.top}")
-    recent = (*alert.recent, obs.level)[-profile.confirm_n :]
+    recent, fresh = next_window(
+        alert.recent, alert.last_seen_s, obs.level, now_s, profile
+    )
     confirmed = confirmed_level(recent, profile.confirm_m)
     alert = replace(alert, recent=recent, last_seen_s=now_s)
     los_now = obs.level > 0 and obs.t_in_s == 0.0
 
     if alert.state is AlertState.PENDING:
         if confirmed == 0:
-            quiet = len(recent) == profile.confirm_n and not any(recent)
+            quiet = len(recent) == profile.confirm_n and max(recent) <= 0
             return (None, ()) if quiet else (alert, ())
         predicted = None if obs.t_in_s is None else now_s + obs.t_in_s
         raised = replace(
@@ -171,16 +221,10 @@ def observe(
 
     if los_now and alert.los_at_s is None:
         alert = replace(alert, los_at_s=now_s)
+    if fresh:
+        return _restart(alert, confirmed, now_s)
     if confirmed > alert.level:
-        up = replace(
-            alert,
-            level=confirmed,
-            level_since_s=now_s,
-            below_since_s=None,
-            highest_level=max(alert.highest_level, confirmed),
-            acknowledged_by=frozenset(),
-        )
-        return up, (_event(up, AlertEventKind.LEVEL_UP, now_s),)
+        return _rise(alert, confirmed, now_s)
     if confirmed == alert.level:
         return replace(alert, below_since_s=None), ()
 
@@ -192,16 +236,45 @@ def observe(
     if shown_s < profile.persistence_s or now_s - below_since < profile.hysteresis_s:
         return alert, ()
     if confirmed == 0:
-        cleared = replace(
-            alert,
-            state=AlertState.CLEARED,
-            level=0,
-            ended_at_s=now_s,
-            below_since_s=None,
-        )
-        return cleared, (_event(cleared, AlertEventKind.CLEARED, now_s),)
-    down = replace(alert, level=confirmed, level_since_s=now_s, below_since_s=None)
+        return _clear(alert, now_s)
+    down = replace(alert, level=confirmed, below_since_s=None)
     return down, (_event(down, AlertEventKind.LEVEL_DOWN, now_s),)
+
+
+def _restart(
+    alert: Alert, confirmed: int, now_s: float
+) -> tuple[Alert, tuple[AlertEvent, ...]]:
+    """An active alert seen again after a gap: it shows what is confirmed now."""
+    if confirmed == 0:
+        return _clear(alert, now_s)
+    if confirmed > alert.level:
+        return _rise(alert, confirmed, now_s)
+    restarted = replace(alert, level=confirmed, level_since_s=now_s, below_since_s=None)
+    if confirmed == alert.level:
+        return restarted, ()
+    return restarted, (_event(restarted, AlertEventKind.LEVEL_DOWN, now_s),)
+
+
+def _rise(
+    alert: Alert, confirmed: int, now_s: float
+) -> tuple[Alert, tuple[AlertEvent, ...]]:
+    """Level-up: shown from now, acknowledgements reset (a new one is needed)."""
+    up = replace(
+        alert,
+        level=confirmed,
+        level_since_s=now_s,
+        below_since_s=None,
+        highest_level=max(alert.highest_level, confirmed),
+        acknowledged_by=frozenset(),
+    )
+    return up, (_event(up, AlertEventKind.LEVEL_UP, now_s),)
+
+
+def _clear(alert: Alert, now_s: float) -> tuple[Alert, tuple[AlertEvent, ...]]:
+    cleared = replace(
+        alert, state=AlertState.CLEARED, level=0, ended_at_s=now_s, below_since_s=None
+    )
+    return cleared, (_event(cleared, AlertEventKind.CLEARED, now_s),)
 
 
 def acknowledge(
@@ -236,7 +309,7 @@ def expire(
     """
     if alert.state in (AlertState.CLEARED, AlertState.EXPIRED):
         return alert, ()
-    if now_s - alert.last_seen_s < profile.expiry_s:
+    if alert.last_seen_s is not None and now_s - alert.last_seen_s < profile.expiry_s:
         return alert, ()
     if alert.state is AlertState.PENDING:
         return None, ()

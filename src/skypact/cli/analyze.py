@@ -12,8 +12,10 @@ from skypact.errors import ConfigError
 
 __all__ = ["PROFILES", "add_parser", "run"]
 
-PROFILES = ("default",)
-"""Built-in alert profiles (``default``: DESIGN.md's 3 NM / 1,000 ft, 300/120/60 s)."""
+PROFILES = ("default", "do365b")
+"""Built-in alert profiles: ``default`` (DESIGN.md's 3 NM / 1,000 ft, 300/120/60 s) and
+``do365b`` (RTCA DO-365B Phase I drone alerting as DAIDALUS configures it; encounters
+are losses of well clear, 0.66 NM / 450 ft)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -53,13 +55,18 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Replay and write the three tables."""
     import numpy as np
+    import pandas as pd
 
     from skypact.agreement.document import parse_agreement
     from skypact.agreement.schema import SeparationSpec
     from skypact.alerting.events import lines_and_zones
-    from skypact.alerting.levels import default_profile, profile_from_agreement
+    from skypact.alerting.levels import (
+        default_profile,
+        do365b_profile,
+        profile_from_agreement,
+    )
     from skypact.alerting.suppression import suppression_from_agreement
-    from skypact.analysis import events_table, replay
+    from skypact.analysis import emergency_alerts, events_table, replay
     from skypact.tracks.ingest.table import (
         invalid_rows,
         read_table,
@@ -94,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
                 p.id: (p.bloc if p.bloc and not sep.monitor_within_bloc else p.id)
                 for p in content.parties
             }
+    elif args.profile == "do365b":
+        profile = do365b_profile()
+        corrective = profile.levels[1]
+        horizontal_m, vertical_m = corrective.horizontal_m, corrective.vertical_m
     else:
         defaults = SeparationSpec()
         horizontal_m = nm_to_m(defaults.horizontal_nm)
@@ -146,16 +157,21 @@ def run(args: argparse.Namespace) -> int:
         suppression=suppression,
         stale_s=args.stale_s,
     )
+    alerts = result.alerts
+    if squawk is not None:
+        emergencies = emergency_alerts(reports, squawk, level=profile.top)
+        if len(emergencies):
+            alerts = pd.concat([alerts, emergencies], ignore_index=True)
     args.output.mkdir(parents=True, exist_ok=True)
     result.alert_levels.to_csv(args.output / "alert_levels.csv", index=False)
-    result.alerts.to_csv(args.output / "alerts.csv", index=False)
+    alerts.to_csv(args.output / "alerts.csv", index=False)
     result.encounters.to_csv(args.output / "encounters.csv", index=False)
     events = events_table(reports, lines=lines, zones=zones, squawk=squawk)
     events.to_csv(args.output / "events.csv", index=False)
-    by_level = result.alerts["highest_level"].value_counts().sort_index()
+    by_level = alerts["highest_level"].value_counts().sort_index()
     levels = ", ".join(f"level {k}: {v}" for k, v in by_level.items()) or "none"
     print(
-        f"{result.steps} time steps, {len(result.alerts)} alert(s) ({levels}), "
+        f"{result.steps} time steps, {len(alerts)} alert(s) ({levels}), "
         f"{len(result.encounters)} encounter(s) within the minima, {len(events)} "
         "event(s) (line crossings, zone entries and exits, emergencies); written to "
         f"{args.output} in {time.perf_counter() - started:.1f} s",

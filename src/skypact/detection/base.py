@@ -10,9 +10,23 @@ import numpy.typing as npt
 
 from skypact.detection.model import ConflictSet
 from skypact.errors import ConfigError
+from skypact.geometry.cpa import RelativeMotion, relative_plane_motion
+from skypact.geometry.frames import (
+    WGS84,
+    EarthModel,
+    ground_velocity_ecef_mps,
+    surface_ecef_m,
+)
 from skypact.tracks.model import StateArrays
+from skypact.units import FloatArray
 
-__all__ = ["Detector", "PairFilter", "check_minima", "party_codes"]
+__all__ = [
+    "Detector",
+    "PairFilter",
+    "SnapshotFrames",
+    "check_minima",
+    "party_codes",
+]
 
 
 class PairFilter(enum.StrEnum):
@@ -53,3 +67,28 @@ def party_codes(states: StateArrays, pairs: PairFilter) -> npt.NDArray[np.int64]
         )
     _, codes = np.unique(states.party.astype(str), return_inverse=True)
     return codes.astype(np.int64) + 1
+
+
+class SnapshotFrames:
+    """A snapshot's surface points and ground velocities in ECEF, computed once.
+
+    :meth:`motion` gives the relative motion of any pairs ``(i, j)`` of it.
+    """
+
+    def __init__(self, states: StateArrays, earth: EarthModel = WGS84) -> None:
+        self.states = states
+        self.earth = earth
+        self.pos: FloatArray = surface_ecef_m(states.lat_deg, states.lon_deg, earth)
+        self.vel: FloatArray = ground_velocity_ecef_mps(
+            states.lat_deg, states.lon_deg, states.gs_mps, states.trk_deg
+        )
+
+    def motion(
+        self, i: npt.NDArray[np.int64], j: npt.NDArray[np.int64]
+    ) -> RelativeMotion:
+        """Relative motion of aircraft ``j`` seen from ``i``, pair by pair."""
+        s = self.states
+        return relative_plane_motion(
+            self.pos[i], self.pos[j], self.vel[i], self.vel[j],
+            s.alt_m[i], s.alt_m[j], s.vs_mps[i], s.vs_mps[j], self.earth,
+        )  # fmt: skip

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from skypact.detection.base import PairFilter, check_minima, party_codes
+from skypact.detection.base import (
+    PairFilter,
+    SnapshotFrames,
+    check_minima,
+    party_codes,
+)
 from skypact.detection.model import ConflictSet
-from skypact.geometry.cpa import cylinder_encounter, relative_plane_motion
-from skypact.geometry.frames import ground_velocity_ecef_mps, surface_ecef_m
+from skypact.geometry.cpa import cylinder_encounter
 from skypact.tracks.model import StateArrays
 
 __all__ = ["ExhaustiveDetector"]
@@ -52,10 +56,7 @@ class ExhaustiveDetector:
         if n < 2:
             return ConflictSet.empty()
         codes = party_codes(states, self.pairs)
-        pos = surface_ecef_m(states.lat_deg, states.lon_deg)
-        vel = ground_velocity_ecef_mps(
-            states.lat_deg, states.lon_deg, states.gs_mps, states.trk_deg
-        )
+        frames = SnapshotFrames(states)
         rows_per_block = max(1, self.block_pairs // n)
         parts: list[ConflictSet] = []
         for start in range(0, n - 1, rows_per_block):
@@ -64,13 +65,8 @@ class ExhaustiveDetector:
             if self.pairs is PairFilter.INTER_PARTY:
                 keep = codes[i] != codes[j]
                 i, j = i[keep], j[keep]
-            motion = relative_plane_motion(
-                pos[i], pos[j], vel[i], vel[j],
-                states.alt_m[i], states.alt_m[j],
-                states.vs_mps[i], states.vs_mps[j],
-            )  # fmt: skip
             enc = cylinder_encounter(
-                motion,
+                frames.motion(i, j),
                 horizontal_m=self.horizontal_m,
                 vertical_m=self.vertical_m,
                 lookahead_s=lookahead_s,

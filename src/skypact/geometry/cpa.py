@@ -32,7 +32,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from skypact.geometry.frames import pair_plane_normal
+from skypact.geometry.frames import WGS84, EarthModel, pair_plane_normal
 from skypact.units import WGS84_A_M, WGS84_B_M, FloatArray
 
 __all__ = [
@@ -93,6 +93,7 @@ def relative_plane_motion(
     alt_j_m: FloatArray,
     vs_i_mps: FloatArray,
     vs_j_mps: FloatArray,
+    earth: EarthModel = WGS84,
 ) -> RelativeMotion:
     """Relative motion of each pair (i, j) in the pair's local horizontal plane.
 
@@ -102,7 +103,7 @@ def relative_plane_motion(
         alt_i_m, alt_j_m: (M,) altitudes.
         vs_i_mps, vs_j_mps: (M,) vertical speeds.
     """
-    normal = pair_plane_normal(p_i_m, p_j_m)
+    normal = pair_plane_normal(p_i_m, p_j_m, earth)
     r = p_j_m - p_i_m
     w = v_j_mps - v_i_mps
     r_h = r - np.sum(r * normal, axis=1, keepdims=True) * normal

@@ -19,6 +19,11 @@ reusing the intruder's track angle in the ownship's frame).
 Everything is rotation-invariant, so there is no special case at the poles or at the
 antimeridian.
 
+The ellipsoid is WGS84 unless an :class:`EarthModel` is given. The other model SkyPact
+knows is :data:`NAUTICAL_SPHERE`, the sphere DAIDALUS lays its scenarios out on: replaying
+them on WGS84 would move every alert by a fraction of a second (the data's one-second
+steps are 0.18 % longer on that sphere than on WGS84 at 34 degrees North).
+
 Examples:
     >>> p = surface_ecef_m(np.array([0.0]), np.array([0.0]))
     >>> p.tolist() == [[WGS84_A_M, 0.0, 0.0]]
@@ -35,9 +40,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skypact.units import WGS84_A_M, WGS84_B_M, WGS84_E2, FloatArray
+from skypact.units import NAUTICAL_SPHERE_RADIUS_M, WGS84_A_M, WGS84_B_M, FloatArray
 
 __all__ = [
+    "NAUTICAL_SPHERE",
+    "WGS84",
+    "EarthModel",
     "EnuAxes",
     "enu_axes",
     "ground_velocity_ecef_mps",
@@ -45,8 +53,33 @@ __all__ = [
     "surface_ecef_m",
 ]
 
-_INV_A2 = 1.0 / (WGS84_A_M * WGS84_A_M)
-_INV_B2 = 1.0 / (WGS84_B_M * WGS84_B_M)
+
+@dataclass(frozen=True, slots=True)
+class EarthModel:
+    """An ellipsoid of revolution (a sphere when ``a_m == b_m``)."""
+
+    name: str
+    a_m: float
+    b_m: float
+
+    @property
+    def e2(self) -> float:
+        """First eccentricity squared."""
+        return 1.0 - (self.b_m * self.b_m) / (self.a_m * self.a_m)
+
+    @property
+    def normal_scale(self) -> FloatArray:
+        """``diag(1/a^2, 1/a^2, 1/b^2)``: maps a surface point to its normal direction."""
+        inv_a2 = 1.0 / (self.a_m * self.a_m)
+        return np.array([inv_a2, inv_a2, 1.0 / (self.b_m * self.b_m)])
+
+
+WGS84 = EarthModel("wgs84", WGS84_A_M, WGS84_B_M)
+"""The WGS84 ellipsoid: SkyPact's Earth."""
+NAUTICAL_SPHERE = EarthModel(
+    "nautical-sphere", NAUTICAL_SPHERE_RADIUS_M, NAUTICAL_SPHERE_RADIUS_M
+)
+"""The sphere on which a minute of arc is a nautical mile (DAIDALUS's Earth)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,17 +91,20 @@ class EnuAxes:
     up: FloatArray
 
 
-def surface_ecef_m(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+def surface_ecef_m(
+    lat_deg: FloatArray, lon_deg: FloatArray, earth: EarthModel = WGS84
+) -> FloatArray:
     """ECEF position (N, 3) in metres of the ellipsoid point at geodetic lat/lon."""
     lat_rad = np.radians(lat_deg)
     lon_rad = np.radians(lon_deg)
     sin_lat = np.sin(lat_rad)
     cos_lat = np.cos(lat_rad)
-    prime_vertical_m = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * sin_lat * sin_lat)
+    e2 = earth.e2
+    prime_vertical_m = earth.a_m / np.sqrt(1.0 - e2 * sin_lat * sin_lat)
     out = np.empty((np.size(lat_deg), 3), dtype=np.float64)
     out[:, 0] = prime_vertical_m * cos_lat * np.cos(lon_rad)
     out[:, 1] = prime_vertical_m * cos_lat * np.sin(lon_rad)
-    out[:, 2] = prime_vertical_m * (1.0 - WGS84_E2) * sin_lat
+    out[:, 2] = prime_vertical_m * (1.0 - e2) * sin_lat
     return out
 
 
@@ -99,13 +135,15 @@ def ground_velocity_ecef_mps(
     return velocity
 
 
-def pair_plane_normal(p_i_m: FloatArray, p_j_m: FloatArray) -> FloatArray:
+def pair_plane_normal(
+    p_i_m: FloatArray, p_j_m: FloatArray, earth: EarthModel = WGS84
+) -> FloatArray:
     """Unit normal (M, 3) of the horizontal plane of each pair of surface points.
 
     The normal is the ellipsoid's normal direction at the chord midpoint; the chord
     ``p_j - p_i`` is orthogonal to it (see the module docstring).
     """
     mid = 0.5 * (p_i_m + p_j_m)
-    normal = mid * np.array([_INV_A2, _INV_A2, _INV_B2])
+    normal = mid * earth.normal_scale
     unit: FloatArray = normal / np.linalg.norm(normal, axis=1, keepdims=True)
     return unit

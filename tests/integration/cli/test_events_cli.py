@@ -59,6 +59,15 @@ def test_events_of_the_syria_agreement(tmp_path, capsys):
         ["150002", "7700", "emergency"]
     ]
     assert "4 event(s)" in capsys.readouterr().err
+    alerts = pd.read_csv(out / "alerts.csv", dtype={"aircraft_a": str})
+    emergency = alerts[alerts["kind"] == "emergency-7700"]
+    assert emergency[
+        ["aircraft_a", "parties", "highest_level", "end"]
+    ].values.tolist() == [["150002", "syr", 3, "cleared"]]
+    assert emergency.iloc[0]["first_timestamp"] == str(
+        START + pd.Timedelta(seconds=300)
+    )
+    assert emergency.iloc[0]["last_timestamp"] == str(START + pd.Timedelta(seconds=320))
 
 
 def test_no_agreement_still_reports_emergencies(tmp_path):
@@ -69,4 +78,21 @@ def test_no_agreement_still_reports_emergencies(tmp_path):
     events = pd.read_csv(tmp_path / "o" / "events.csv", dtype={"ref": str})
     assert events[["kind", "ref", "detail"]].values.tolist() == [
         ["emergency", "7600", "radio failure"]
+    ]
+    alerts = pd.read_csv(tmp_path / "o" / "alerts.csv")
+    assert alerts[["alert_id", "kind", "end"]].values.tolist() == [
+        ["E00001", "emergency-7600", "cleared"]
+    ]
+
+
+def test_an_emergency_squawked_to_the_end_stays_open(tmp_path):
+    rows = track("150002", "syr", 35.0, 36.5, 90.0, minutes=1,
+                 squawks={k: "7500" for k in range(2, 7)})  # fmt: skip
+    rows += track("150003", "syr", 35.5, 36.5, 90.0, minutes=1)
+    path = tmp_path / "t.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    assert main(["analyze", str(path), "--output", str(tmp_path / "o")]) == 0
+    alerts = pd.read_csv(tmp_path / "o" / "alerts.csv", dtype={"aircraft_a": str})
+    assert alerts[["kind", "aircraft_a", "end"]].values.tolist() == [
+        ["emergency-7500", "150002", "open at end"]
     ]

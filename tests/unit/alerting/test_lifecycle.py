@@ -37,23 +37,25 @@ PROFILE = AlertProfile(
 )
 
 
-def new(now=0.0) -> Alert:
+def new(now=0.0, *, recent=()) -> Alert:
+    """An alert for a pair observed (at level 0) one cycle before ``now``."""
     return start(
         alert_id="a1",
         aircraft=("ae01", "ru01"),
         parties=frozenset({"usa", "rus"}),
-        now_s=now,
+        recent=recent,
+        last_seen_s=now - 1.0,
     )
 
 
-def run(levels, *, t0=0.0, alert=None, t_in=None):
+def run(levels, *, t0=0.0, alert=None, t_in=None, profile=PROFILE):
     """Feed one raw level per second; returns the alert and all events."""
     alert = alert or new(t0)
     events: list = []
     for k, level in enumerate(levels):
         now = t0 + k
         tin = t_in(now) if callable(t_in) else t_in
-        alert, evs = observe(alert, Observation(level=level, t_in_s=tin), now, PROFILE)
+        alert, evs = observe(alert, Observation(level=level, t_in_s=tin), now, profile)
         events += evs
         if alert is None or alert.state in (AlertState.CLEARED, AlertState.EXPIRED):
             break
@@ -88,6 +90,62 @@ class TestConfirmation:
             (AlertEventKind.RAISED, 2.0, 2)
         ]
         assert alert.predicted_los_at_s == 42.0
+
+    def test_a_pair_never_observed_before_is_confirmed_at_once(self):
+        fresh = start(alert_id="a1", aircraft=("ae01", "ru01"), parties=frozenset())
+        _alert, events = run([2], alert=fresh)
+        assert [(e.kind, e.at_s, e.level) for e in events] == [
+            (AlertEventKind.RAISED, 0.0, 2)
+        ]
+
+    def test_the_window_outlives_an_alert(self):
+        # The last alert ended with 2 of its last 3 cycles at 0: one more detection
+        # makes 2 of 3 again, so the pair's next alert is raised at once.
+        alert, events = run([2], alert=new(recent=(2, 0)))
+        assert [e.kind for e in events] == [AlertEventKind.RAISED]
+        assert alert.recent == (2, 0, 2)
+
+
+class TestReset:
+    def test_a_gap_longer_than_reset_restarts_the_shown_level(self):
+        alert, _ = run([3, 3, 3])
+        # Seen again after 40 s (> reset_s = 30) at level 1: shown at once, no
+        # persistence or hysteresis from before the gap.
+        alert, events = run([1], t0=42.0, alert=alert)
+        assert [(e.kind, e.level) for e in events] == [(AlertEventKind.LEVEL_DOWN, 1)]
+        alert, events = run([0], t0=80.0, alert=alert)
+        assert [e.kind for e in events] == [AlertEventKind.CLEARED]
+
+    def test_a_gap_within_reset_keeps_the_window(self):
+        alert, _ = run([3, 3, 3])
+        alert, events = run([0], t0=20.0, alert=alert)
+        assert events == []
+        assert alert.recent == (3, 3, 0)
+
+
+class TestPersistence:
+    NO_HOLD = AlertProfile(
+        levels=PROFILE.levels, confirm_m=2, confirm_n=3, persistence_s=5.0,
+        hysteresis_s=0.0,
+    )  # fmt: skip
+
+    def test_a_risen_level_is_shown_for_persistence_s(self):
+        _alert, events = run([3, 3] + [0] * 10, profile=self.NO_HOLD)
+        # Raised at t = 1; confirmed 0 from t = 3 but shown until t = 6.
+        assert [(e.kind, e.at_s) for e in events] == [
+            (AlertEventKind.RAISED, 1.0),
+            (AlertEventKind.CLEARED, 6.0),
+        ]
+
+    def test_persistence_counts_from_the_last_rise_not_the_last_drop(self):
+        _alert, events = run([3, 3, 3, 3, 3, 3, 3, 1, 1, 0, 0, 0], profile=self.NO_HOLD)
+        # 3 from t = 1; 1 confirmed at t = 8 (shown 7 s > 5 s: drops at once); 0
+        # confirmed at t = 10 drops at once too, 2 s after the drop to 1.
+        assert [(e.kind, e.at_s, e.level) for e in events] == [
+            (AlertEventKind.RAISED, 1.0, 3),
+            (AlertEventKind.LEVEL_DOWN, 8.0, 1),
+            (AlertEventKind.CLEARED, 10.0, 0),
+        ]
 
 
 class TestLevelsAndClearing:
