@@ -245,13 +245,28 @@ def raw_levels(
             cycles; a pair shown at a level is held to that level's early look-ahead.
     """
     shown = shown or {}
+    # Levels with the same volume differ only in look-ahead: one detection, at the
+    # longest, serves them all (a conflict within a shorter look-ahead is one whose
+    # t_in is shorter; t_in does not depend on the look-ahead).
+    horizon: dict[tuple[float, float, float | None], float] = {}
+    for lv in profile.levels:
+        key = (lv.horizontal_m, lv.vertical_m, lv.tthr_s)
+        horizon[key] = max(horizon.get(key, 0.0), lv.keep_lookahead_s)
+    found_by_volume = {}
+    for lv in profile.levels:
+        key = (lv.horizontal_m, lv.vertical_m, lv.tthr_s)
+        if key not in found_by_volume:
+            detector: Detector = lv.detector(pairs, profile.earth)
+            found_by_volume[key] = detector.detect(states, lookahead_s=horizon[key])
     best: dict[tuple[int, int], tuple[int, float]] = {}
     for thresholds in profile.levels:
-        detector: Detector = thresholds.detector(pairs, profile.earth)
-        found = detector.detect(states, lookahead_s=thresholds.keep_lookahead_s)
+        key = (thresholds.horizontal_m, thresholds.vertical_m, thresholds.tthr_s)
+        found = found_by_volume[key]
         for i, j, t_in in zip(
             found.i.tolist(), found.j.tolist(), found.t_in_s.tolist(), strict=True
         ):
+            if t_in >= thresholds.keep_lookahead_s and t_in > 0.0:
+                continue
             early = t_in >= thresholds.lookahead_s and t_in > 0.0
             if early and shown.get((i, j)) != thresholds.severity:
                 continue
