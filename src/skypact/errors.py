@@ -76,6 +76,8 @@ class ParseError(IngestError):
 
     Attributes:
         line_no: 1-based line number in the source, if known.
+        where: the place in the source as text (``"line 12"``, ``"byte 4096"``,
+            ``"packet 3, record 2"``), if known.
         raw: the offending raw text, if known (truncated to 200 characters).
     """
 
@@ -85,12 +87,18 @@ class ParseError(IngestError):
         *,
         source: str = "<table>",
         line_no: int | None = None,
+        where: str | None = None,
         raw: str | None = None,
     ) -> None:
         self.line_no = line_no
+        self.where = (
+            where
+            if where is not None
+            else (None if line_no is None else f"line {line_no}")
+        )
         self.raw = None if raw is None else raw[:200]
-        where = "" if line_no is None else f"line {line_no}: "
-        super().__init__(f"{where}{message}", source=source)
+        prefix = "" if self.where is None else f"{self.where}: "
+        super().__init__(f"{prefix}{message}", source=source)
 
 
 class UnsupportedFormatError(IngestError):
