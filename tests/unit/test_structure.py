@@ -13,7 +13,8 @@ SRC = Path(skypact.__file__).parent
 LEVELS = {
     "units": 0, "errors": 0, "timeutil": 0,
     "geometry": 1,
-    "tracks.model": 2, "detection": 2, "alerting": 2, "resolution": 2, "parties": 2,
+    "tracks.model": 2, "tracks.validation": 2, "tracks.store": 2,
+    "detection": 2, "alerting": 2, "resolution": 2, "parties": 2,
     "audit.model": 2, "agreement": 2,
     "storage": 3, "tracks.ingest": 3, "audit.log": 3,
     "pipeline": 4, "sim": 4, "config": 4, "analysis": 4,
