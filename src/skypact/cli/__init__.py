@@ -16,6 +16,7 @@ import sys
 from skypact import __version__
 from skypact.cli import agreement as agreement_command
 from skypact.cli import analyze as analyze_command
+from skypact.cli import convert as convert_command
 from skypact.cli import detect as detect_command
 from skypact.errors import SkyPactError
 
@@ -23,7 +24,7 @@ __all__ = ["RUNTIME_ENV", "configure_runtime", "entrypoint", "main"]
 
 _log = logging.getLogger(__name__)
 
-_SUBCOMMANDS = (detect_command, agreement_command, analyze_command)
+_SUBCOMMANDS = (detect_command, agreement_command, analyze_command, convert_command)
 
 RUNTIME_ENV = {"GOMP_SPINCOUNT": "5000"}
 """Environment for the compiled detector's OpenMP runtime (defaults; never overrides).

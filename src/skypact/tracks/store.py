@@ -190,10 +190,6 @@ class TrackStore:
             name: reports[name].to_numpy(object if name in _TEXT else float)
             for name in present
         }
-        if "squawk" in values:
-            values["squawk"] = np.asarray(
-                [_squawk_text(v) for v in values["squawk"]], dtype=object
-            )
         for group, (needed, taken) in _GROUPS.items():
             if not all(name in present for name in needed):
                 continue
@@ -223,6 +219,10 @@ class TrackStore:
                 rows = order[present[name][order]]
                 last_group, last_row = _last_per_group(codes, rows)
                 update[name] = _scatter(last_group, values[name][last_row], len(index))
+        if "squawk" in update.columns:  # normalised on the few rows kept
+            update["squawk"] = np.asarray(
+                [_squawk_text(v) for v in update["squawk"]], dtype=object
+            )
         source = reports["source"].astype("string").fillna("").to_numpy(object)
         pairs = pd.DataFrame({"k": codes, "s": source}).drop_duplicates()
         sources: dict[tuple[str, str], set[str]] = {}

@@ -20,7 +20,7 @@ import pandas as pd
 
 from skypact.errors import ParseError
 
-__all__ = ["REPORT_COLUMNS", "Decoded", "Problems", "empty_reports"]
+__all__ = ["REPORT_COLUMNS", "Decoded", "Problems", "empty_reports", "report_table"]
 
 # The columns every adapter's table has, in this order (other columns may follow):
 # timestamp (UTC datetime), icao24 (6 lower-case hex digits, or a source-specific
@@ -91,12 +91,29 @@ def empty_reports(rows: list[dict[str, object]], *, source: str) -> pd.DataFrame
     ('UTC', 'float64', 'sbs')
     """
     extra = sorted({key for row in rows for key in row} - set(REPORT_COLUMNS))
-    table = pd.DataFrame(rows, columns=[*REPORT_COLUMNS, *extra])
-    table["timestamp"] = pd.to_datetime(
-        pd.to_numeric(table["timestamp"], errors="coerce").astype("float64"),
-        unit="s",
-        utc=True,
+    return report_table(
+        pd.DataFrame(rows, columns=[*REPORT_COLUMNS, *extra]), source=source
     )
+
+
+def report_table(columns: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    """Type a frame of report columns (missing :data:`REPORT_COLUMNS` are added).
+
+    As :func:`empty_reports`, from columns rather than rows (the fast path for large
+    tables): ``timestamp`` in epoch seconds becomes a UTC datetime, numbers float64,
+    text object, ``onground`` boolean, and ``source`` is set.
+    """
+    table = columns.copy()
+    for name in REPORT_COLUMNS:
+        if name not in table.columns:
+            table[name] = None
+    table = table[
+        [*REPORT_COLUMNS, *(c for c in table.columns if c not in REPORT_COLUMNS)]
+    ]
+    seconds = pd.to_numeric(table["timestamp"], errors="coerce").astype("float64")
+    # beyond pandas' datetime range (years 1677-2262) a time is missing, not a crash
+    seconds = seconds.where(seconds.abs() < 9e9)
+    table["timestamp"] = pd.to_datetime(seconds, unit="s", utc=True)
     for name in _FLOAT_COLUMNS:
         table[name] = pd.to_numeric(table[name], errors="coerce").astype("float64")
     table["onground"] = table["onground"].astype("boolean")

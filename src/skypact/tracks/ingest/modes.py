@@ -5,7 +5,8 @@ Inputs (the format is told from the content, never from the name alone):
 - JSON lines ``{"timestamp": <epoch s>, "frame": "<hex>"}`` (other keys ignored: a
   recording that already carries decoded fields is decoded again from ``frame``);
 - CSV with the columns ``timestamp`` and ``rawmsg`` (traffic's layout), or without a
-  header, timestamp then frame (pyModeS's and rs1090's samples);
+  header, the timestamp first and the frame in the first later column that holds 14
+  or 28 hex digits (pyModeS's and rs1090's samples; pyModeS puts the address between);
 - the **Beast** binary feed (dump1090/readsb port 30005): ``0x1a``, a type byte (``1``
   Mode A/C, ``2`` Mode S short, ``3`` Mode S long, ``4`` status), a 48-bit MLAT
   counter, a signal byte and the frame, with every ``0x1a`` inside doubled;
@@ -51,6 +52,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import rs1090
 
@@ -72,6 +74,7 @@ __all__ = [
 COLUMNS = (*REPORT_COLUMNS, "df", "bds", "nuc_p", "nac_v")
 
 LOCAL_CPR_MAX_AGE_S = 600.0
+_EPOCH_MIN_S, _EPOCH_MAX_S = 0.0, 4_102_444_800.0  # 1970-01-01, 2100-01-01
 MLAT_CLOCK_HZ = 12e6
 
 _HEX = re.compile(r"[0-9a-fA-F]{14}(?:[0-9a-fA-F]{14})?")
@@ -93,6 +96,7 @@ class FrameBatch:
     source: str
     timestamps: list[float] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
     problems: Problems = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,8 +117,14 @@ class FrameBatch:
         if not math.isfinite(t):
             self.problems.reject("timestamp is not a number", where, raw, strict=strict)
             return
+        if not _EPOCH_MIN_S <= t < _EPOCH_MAX_S:
+            self.problems.reject(
+                "timestamp outside 1970-2100 (epoch seconds)", where, raw, strict=strict
+            )
+            return
         self.timestamps.append(t)
         self.frames.append(frame.strip().lower())
+        self.places.append(where)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -177,7 +187,7 @@ def is_avr(text: str) -> bool:
 def parse_text_frames(text: str, *, source: str, strict: bool = False) -> FrameBatch:
     """Frames from JSON lines or CSV text (see :func:`read_frames`)."""
     batch = FrameBatch(source=source)
-    text_lines = text.splitlines()
+    text_lines = text.removeprefix("\ufeff").splitlines()
     skip = next((k for k, line in enumerate(text_lines) if line.strip()), 0)
     first = text_lines[skip] if text_lines else ""
     if first.lstrip().startswith("{"):
@@ -201,16 +211,18 @@ def parse_text_frames(text: str, *, source: str, strict: bool = False) -> FrameB
                 strict=strict,
             )
         return batch
-    header = next(csv.reader([first]), [])
+    header = next(csv.reader([first.lstrip("\ufeff")]), [])
     names = [name.strip().lower() for name in header]
-    headerless = (
-        len(header) >= 2
-        and _is_number(header[0])
-        and bool(_HEX.fullmatch(header[1].strip()))
+    frame_col = next(
+        (k for k, cell in enumerate(header[1:], 1) if _HEX.fullmatch(cell.strip())),
+        None,
     )
+    headerless = len(header) >= 2 and _is_number(header[0]) and frame_col is not None
     if headerless or ("rawmsg" in names and "timestamp" in names):
         t_col, m_col = (
-            (0, 1) if headerless else (names.index("timestamp"), names.index("rawmsg"))
+            (0, frame_col)
+            if frame_col is not None and headerless
+            else (names.index("timestamp"), names.index("rawmsg"))
         )
         body = skip if headerless else skip + 1
         for no, row in enumerate(csv.reader(text_lines[body:]), body + 1):
@@ -277,6 +289,7 @@ def parse_beast(
             continue
         counters.append(int.from_bytes(payload[:6], "big"))
         batch.frames.append(payload[7:].hex())
+        batch.places.append(f"byte {begin}")
     batch.timestamps = _clock_times(counters, start_s, end_s)
     return batch
 
@@ -349,6 +362,7 @@ def parse_avr(
             continue
         counters.append(counter)
         batch.frames.append(digits.lower())
+        batch.places.append(f"line {no}")
     timed_s = _clock_times([c for c in counters if c is not None], start_s, end_s)
     times = iter(timed_s)
     current = start_s if start_s is not None else (timed_s[0] if timed_s else end_s)
@@ -376,23 +390,71 @@ def read_modes(
 ) -> Decoded:
     """Read and decode raw frames: :func:`read_frames` then :func:`decode_frames`."""
     batch = read_frames(path, strict=strict, start_s=start_s)
-    return Decoded("modes", decode_frames(batch, reference=reference), batch.problems)
+    table = decode_frames(batch, reference=reference, strict=strict)
+    return Decoded("modes", table, batch.problems)
 
 
 def decode_frames(
-    batch: FrameBatch, *, reference: tuple[float, float] | None = None
+    batch: FrameBatch,
+    *,
+    reference: tuple[float, float] | None = None,
+    strict: bool = False,
 ) -> pd.DataFrame:
-    """Decode the frames (time-ordered first) into a traffic-convention table."""
+    """Decode the frames (time-ordered first) into a traffic-convention table.
+
+    A frame rs1090 cannot decode (a downlink format it does not know, such as DF 1 or
+    2, or a DF 17 that fails its checks) is counted in ``batch.problems`` under
+    ``"frame cannot be decoded (DF n)"`` at its place (``strict``: refused).
+    """
     order = np.argsort(np.asarray(batch.timestamps, dtype=np.float64), kind="stable")
     frames = [batch.frames[k] for k in order]
     stamps = [batch.timestamps[k] for k in order]
     decoded = rs1090.decode(frames, stamps, reference=reference) if frames else []
     messages = cast("list[dict[str, Any]]", decoded)
+    if len(messages) < len(frames):
+        kept = _account_undecoded(batch, order, frames, messages, strict=strict)
+        frames = [frames[k] for k in kept]
     _decode_lone_positions(messages, frames)
     table = empty_reports([_row(message) for message in messages], source="modes")
+    for name in ("df", "bds"):
+        if name not in table.columns:  # no message decoded
+            table[name] = pd.Series(dtype=object)
     for name in ("nuc_p", "nac_v"):
+        if name not in table.columns:
+            table[name] = np.nan
         table[name] = pd.to_numeric(table[name], errors="coerce").astype("float64")
     return table[list(COLUMNS)]
+
+
+def _account_undecoded(
+    batch: FrameBatch,
+    order: npt.NDArray[np.intp],
+    frames: list[str],
+    messages: list[dict[str, Any]],
+    *,
+    strict: bool,
+) -> list[int]:
+    """Count the frames rs1090 returned no message for; the decoded ones' indices."""
+    kept: list[int] = []
+    k = 0
+    for message in messages:
+        while k < len(frames) and frames[k] != message.get("frame"):
+            _undecodable(batch, int(order[k]), strict=strict)
+            k += 1
+        kept.append(k)
+        k += 1
+    for rest in range(k, len(frames)):
+        _undecodable(batch, int(order[rest]), strict=strict)
+    return kept
+
+
+def _undecodable(batch: FrameBatch, index: int, *, strict: bool) -> None:
+    frame = batch.frames[index]
+    where = batch.places[index] if index < len(batch.places) else f"frame {index + 1}"
+    df = int(frame[:2], 16) >> 3
+    batch.problems.reject(
+        f"frame cannot be decoded (DF {df})", where, frame, strict=strict
+    )
 
 
 def _decode_lone_positions(messages: list[dict[str, Any]], frames: list[str]) -> None:

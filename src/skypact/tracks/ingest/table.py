@@ -33,6 +33,7 @@ import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -94,8 +95,9 @@ _WGS84 = Geod(ellps="WGS84")
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a table in the traffic convention; the format is recognised from content.
 
-    CSV, Parquet, and JSON (pandas ``orient="records"`` arrays or JSON lines), the
-    latter optionally gzip-compressed (as the ``traffic`` library ships its samples).
+    CSV, Parquet, and JSON (pandas ``orient="records"`` arrays, JSON lines, or one
+    ``orient="columns"`` object), the latter optionally gzip-compressed (as the
+    ``traffic`` library ships its samples).
     ``icao24``, ``callsign`` and ``party`` are read as text, so ``"004001"`` keeps its
     leading zeros. The frame's index is the data row number (1 for the first row) so
     that errors name rows as a person counts them.
@@ -127,13 +129,21 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 raise UnsupportedFormatError(
                     "compressed, but not JSON records or JSON lines", source=str(path)
                 )
+            compression: Literal["gzip"] | None = (
+                "gzip" if head[:2] == _GZIP_MAGIC else None
+            )
             frame = pd.read_json(
                 path,
                 orient="records",
                 lines=lead == b"{",
                 dtype=text_columns,
-                compression="gzip" if head[:2] == _GZIP_MAGIC else None,
+                compression=compression,
             )
+            if len(frame) == 1 and any(isinstance(v, dict) for v in frame.iloc[0]):
+                # one object of columns (pandas' default orient), not JSON lines
+                frame = pd.read_json(
+                    path, orient="columns", dtype=text_columns, compression=compression
+                )
         else:
             if b"\x00" in head:
                 raise UnsupportedFormatError(
