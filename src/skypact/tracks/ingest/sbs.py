@@ -18,18 +18,18 @@ set and ``0`` for clear; an empty field means "not carried".
 reader takes only those fields from a line of that type and ignores the others,
 neither reading nor checking them:
 
-==== ============================ ==================================================
-type message (Mode S source)      fields
-==== ============================ ==================================================
-1    identification (DF17 BDS 0,8)  callsign
-2    surface position (DF17 0,6)    altitude, ground speed, track, latitude, longitude
-3    airborne position (DF17 0,5)   altitude, latitude, longitude, alert, emergency, SPI
-4    airborne velocity (DF17 0,9)   ground speed, track, vertical rate
-5    surveillance altitude (DF4/20) altitude, alert, SPI
-6    surveillance ID (DF5/21)       altitude, squawk, alert, emergency, SPI
-7    air-to-air (DF16)              altitude
-8    all-call reply (DF11)          (nothing but the on-ground flag)
-==== ============================ ==================================================
+==== ================================ ==================================================
+type message (Mode S source)          fields
+==== ================================ ==================================================
+1    identification (DF17 BDS 0,8)    callsign
+2    surface position (DF17 BDS 0,6)  altitude, ground speed, track, latitude, longitude
+3    airborne position (DF17 BDS 0,5) altitude, latitude, longitude, alert, emergency, SPI
+4    airborne velocity (DF17 BDS 0,9) ground speed, track, vertical rate
+5    surveillance altitude (DF4, 20)  altitude, alert, SPI
+6    surveillance ID (DF5, 21)        altitude, squawk, alert, emergency, SPI
+7    air-to-air (DF16)                altitude
+8    all-call reply (DF11)            (nothing but the on-ground flag)
+==== ================================ ==================================================
 
 The *is on ground* flag is read on every type: BaseStation leaves it empty on types 1
 and 4, but dump1090 and readsb fill it on every line from the reply's capability
@@ -55,20 +55,24 @@ altitude`` is always empty), ``source`` is ``"sbs"``. Extra columns:
 change), ID (new callsign), AIR (new aircraft), STA (status) and CLK (clock), carry no
 report: each is counted in the :class:`~skypact.tracks.ingest.base.Problems` ledger
 under ``"<type> message (not a report)"``, never refused, even with ``strict``. A
-line that cannot be used (an unknown message type, a field count other than 22, a bad
-hex ident or transmission type, a missing or impossible date or time, a carried field
-that is not a number, a latitude or longitude out of range or without the other, a
-squawk that is not 4 octal digits, a flag that is not -1, 0 or 1) is counted under
-its first fault with ``"line N"``; with ``strict`` the first such line raises
-:class:`~skypact.errors.ParseError` instead. Gzip is read transparently (told by its
+line that cannot be used (an unknown message type, a field count other than 22, a
+line over 4096 bytes or with a carriage return inside, a bad hex ident or transmission
+type, a missing or impossible date or time, a carried field that is not a number, a
+latitude or longitude out of range or without the other, a squawk that is not 4 octal
+digits, a flag that is not -1, 0 or 1) is counted under its first fault with ``"line
+N"`` (lines counted from 1, blank ones included); with ``strict`` the first such line
+raises :class:`~skypact.errors.ParseError` instead. Gzip is read transparently (told by its
 magic bytes); a truncated or corrupt gzip stream keeps what was decompressed and is
 counted (``strict``: refused) at the byte where it failed. Content that is not SBS at
 all (no known message type starting any of the first 50 non-blank lines, e.g. JSON,
 binary, or nothing) raises :class:`~skypact.errors.UnsupportedFormatError`.
 
-**Speed.** Lines are split into fields and converted column by column with Arrow
-compute kernels (validation by regular expressions, one error mask per check), so
-no Python code runs per line except for lines that are counted as problems.
+**Speed.** No Python code runs per line, except for lines that are not ``MSG`` or are
+counted as problems: line breaks are found with numpy, fields are split by Arrow's CSV
+reader (SBS has no quoting) and every column is checked and converted in bulk with
+Arrow compute kernels (regular expressions; one fault mask per check, so that each
+problem still names its line). Columns that repeat (hex idents, types, dates,
+callsigns, squawks, flags) are checked once per distinct value.
 
 **Writing.** :func:`write_sbs` turns a traffic-convention table into the lines a
 BaseStation feed would carry for it (see its docstring for the choice of types).
@@ -410,6 +414,7 @@ def _split_lines(data: bytes) -> pa.Array:
 def _decode_lines(
     data: bytes, problems: Problems, *, strict: bool, offset_h: float
 ) -> pd.DataFrame:
+    """The reports of SBS content (valid UTF-8); every unused line goes to the ledger."""
     lines = _split_lines(data)
     empty = _bools(pc.equal(pc.utf8_rtrim(lines, characters="\r\n"), ""))
     blank = _bools(pc.equal(pc.utf8_trim_whitespace(lines), ""))
@@ -722,9 +727,9 @@ def _table(fields: _Fields, ok: BoolArray) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- writing
 
-_EARLIEST = np.datetime64("0001-01-01T00:00:00.000", "ms")
-_LATEST = np.datetime64("9999-12-31T23:59:59.999", "ms")
-_UNIX_EPOCH = np.datetime64("1970-01-01T00:00:00.000", "ms")
+_EARLIEST = np.datetime64("0001-01-01T00:00:00.000000", "us")
+_LATEST = np.datetime64("9999-12-31T23:59:59.999999", "us")
+_UNIX_EPOCH = np.datetime64("1970-01-01T00:00:00.000000", "us")
 # The order of a table row's lines: identification, squawk, position, velocity.
 _RANK = {1: 0, 6: 1, 2: 2, 3: 2, 5: 2, 4: 3}
 _RANKS = 4
@@ -742,14 +747,14 @@ def write_sbs(
 ) -> int:
     """Write a traffic-convention table as the MSG lines a BaseStation feed carries.
 
-    Columns: ``timestamp`` (datetimes, naive ones taken as UTC, or epoch seconds)
-    and ``icao24`` are required; ``callsign``, ``latitude`` and ``longitude`` (deg,
+    Columns: ``timestamp`` (datetimes, naive ones taken as UTC; epoch seconds; or
+    ISO 8601 text) and ``icao24`` are required; ``callsign``, ``latitude`` and ``longitude`` (deg,
     together), ``altitude`` (ft), ``groundspeed`` (kt), ``track`` (deg),
     ``vertical_rate`` (ft/min), ``squawk`` (4 octal digits, as text or as the number
     they spell), ``onground``, ``alert``, ``emergency`` and ``spi`` are optional and
-    may hold missing values. Rows are written in time order (stable: rows of one
-    instant keep their order). For each row, as a receiver would relay the messages
-    that carry its values, in this order:
+    may hold missing values. Rows are written in time order (to the microsecond;
+    rows of one instant keep their order). For each row, as a receiver would relay
+    the messages that carry its values, in this order:
 
     - ``MSG,1`` when the callsign is new or changed for that aircraft;
     - ``MSG,6`` when the squawk is new or changed for that aircraft (with its
@@ -760,6 +765,9 @@ def write_sbs(
       an altitude without a position;
     - ``MSG,4`` when the row has a vertical rate, or a ground speed or track that
       no ``MSG,2`` carried.
+
+    A row with none of these values gives no line. Read back, an airborne position
+    whose ``onground`` was unknown is not on the ground (module doc).
 
     Every line carries the is-on-ground flag (as dump1090 writes it) when
     ``onground`` is known; alert, emergency and SPI are written where the type
@@ -845,14 +853,10 @@ def _is_missing(value: object) -> bool:
     )
 
 
-def _utc_ms(series: pd.Series, check: _Checker) -> npt.NDArray[np.datetime64]:
-    """The timestamps as datetime64[ms] UTC."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = pd.to_datetime(series, utc=True)
-    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
-        series
-    ):
-        seconds = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+def _utc(series: pd.Series, check: _Checker) -> npt.NDArray[np.datetime64]:
+    """The timestamps as datetime64[us] (UTC)."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        seconds = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
         lo = (_EARLIEST - _UNIX_EPOCH) / np.timedelta64(1, "s")
         hi = (_LATEST - _UNIX_EPOCH) / np.timedelta64(1, "s")
         with np.errstate(invalid="ignore"):
@@ -861,17 +865,18 @@ def _utc_ms(series: pd.Series, check: _Checker) -> npt.NDArray[np.datetime64]:
                 ~((seconds >= lo) & (seconds <= hi)),
                 "must be epoch seconds within years 1 to 9999",
             )
-        ms = np.rint(seconds * (np.timedelta64(1, "s") / np.timedelta64(1, "ms")))
-        return _UNIX_EPOCH + ms.astype(np.int64).astype("timedelta64[ms]")
+        micro = np.rint(seconds * (np.timedelta64(1, "s") / np.timedelta64(1, "us")))
+        return _UNIX_EPOCH + micro.astype(np.int64).astype("timedelta64[us]")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pd.to_datetime(series, utc=True)
     else:
         stamps = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
-    values = stamps.dt.tz_convert(None).to_numpy()
+    values = stamps.dt.tz_convert(None).to_numpy().astype("datetime64[us]")
     missing = np.isnat(values)
     check("timestamp", missing, "must be a date and time")
-    ms = values.astype("datetime64[ms]")
-    check("timestamp", ~missing & ((ms < _EARLIEST) | (ms > _LATEST)),
-          "must be within years 1 to 9999")  # fmt: skip
-    return ms
+    outside = (values < _EARLIEST) | (values > _LATEST)
+    check("timestamp", ~missing & outside, "must be within years 1 to 9999")
+    return values
 
 
 def _numbers(series: pd.Series, name: str, check: _Checker) -> FloatArray:
@@ -1020,7 +1025,7 @@ def _rows(table: pd.DataFrame) -> _Rows:
     def matches(text: pa.Array, pattern: str, *, if_null: bool) -> BoolArray:
         return _bools(pc.fill_null(pc.match_substring_regex(text, pattern), if_null))
 
-    stamp_ms = _utc_ms(table["timestamp"], check)
+    stamps = _utc(table["timestamp"], check)
     icao = _text_column(table["icao24"])
     check("icao24", ~matches(icao, _RE_HEX, if_null=False), "must be 6 hex digits")
     callsign = _text_column(optional("callsign"))
@@ -1043,10 +1048,10 @@ def _rows(table: pd.DataFrame) -> _Rows:
     squawk = _squawks(optional("squawk"), check)
     flags = {name: _booleans_in(optional(name), name, check) for name in _FLAGS}
 
-    order = np.argsort(stamp_ms, kind="stable")
+    order = np.argsort(stamps, kind="stable")
     taken = pa.array(order)
     return _Rows(
-        stamp_ms=stamp_ms[order],
+        stamp_ms=stamps[order].astype("datetime64[ms]"),
         icao24=pc.utf8_upper(icao).take(taken),
         callsign=callsign.take(taken),
         squawk=squawk.take(taken),
