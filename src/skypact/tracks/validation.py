@@ -270,69 +270,46 @@ def _sequence_checks(  # pragma: no cover - compiled; held to the tests' expecta
     code: npt.NDArray[np.int8],
     state: FloatArray,
 ) -> None:
-    """Sequence checks over rows sorted by stream; ``state`` (streams x 6: last time,
-    position time, lat, lon, altitude time, altitude) is read and written back."""
-    last_group = -1
-    last_t = math.nan
-    pos_t, pos_lat, pos_lon = math.nan, math.nan, math.nan
-    alt_t, last_alt = math.nan, math.nan
+    """Sequence checks over rows sorted by stream.
+
+    ``state`` (streams x 6: last accepted time, position time, latitude, longitude,
+    altitude time, altitude) holds each stream's last accepted values; it is read and
+    updated in place, so it carries over to the next table.
+    """
     rad = math.pi / 180.0
     for k in range(len(group)):
-        if group[k] < 0:
+        g = group[k]
+        if g < 0 or code[k] != 0:
             continue
-        if group[k] != last_group:
-            if last_group >= 0:
-                state[last_group, 0] = last_t
-                state[last_group, 1] = pos_t
-                state[last_group, 2] = pos_lat
-                state[last_group, 3] = pos_lon
-                state[last_group, 4] = alt_t
-                state[last_group, 5] = last_alt
-            last_group = group[k]
-            last_t = state[last_group, 0]
-            pos_t, pos_lat, pos_lon = (
-                state[last_group, 1],
-                state[last_group, 2],
-                state[last_group, 3],
-            )
-            alt_t, last_alt = state[last_group, 4], state[last_group, 5]
-        if code[k] != 0:
-            continue
+        last = state[g]
         t = t_s[k]
-        if t < last_t:
+        if t < last[0]:
             code[k] = _BACKWARDS
             continue
         has_pos = not (math.isnan(lat_deg[k]) or math.isnan(lon_deg[k]))
-        if has_pos and not math.isnan(pos_t):
-            dlat = (lat_deg[k] - pos_lat) * rad
-            dlon = (lon_deg[k] - pos_lon) * rad
+        if has_pos and not math.isnan(last[1]):
+            dlat = (lat_deg[k] - last[2]) * rad
+            dlon = (lon_deg[k] - last[3]) * rad
             h = (
                 math.sin(dlat / 2.0) ** 2
-                + math.cos(pos_lat * rad)
+                + math.cos(last[2] * rad)
                 * math.cos(lat_deg[k] * rad)
                 * math.sin(dlon / 2.0) ** 2
             )
             dist = 2.0 * radius_m * math.asin(math.sqrt(min(1.0, h)))
-            if dist > max_speed_mps * (t - pos_t) + slack_m:
+            if dist > max_speed_mps * (t - last[1]) + slack_m:
                 code[k] = _JUMP
                 continue
         has_alt = not math.isnan(alt_m[k])
         if (
             has_alt
-            and not math.isnan(alt_t)
-            and abs(alt_m[k] - last_alt) > max_climb_mps * (t - alt_t) + slack_alt_m
+            and not math.isnan(last[4])
+            and abs(alt_m[k] - last[5]) > max_climb_mps * (t - last[4]) + slack_alt_m
         ):
             code[k] = _ALT_JUMP
             continue
-        last_t = t
+        last[0] = t
         if has_pos:
-            pos_t, pos_lat, pos_lon = t, lat_deg[k], lon_deg[k]
+            last[1], last[2], last[3] = t, lat_deg[k], lon_deg[k]
         if has_alt:
-            alt_t, last_alt = t, alt_m[k]
-    if last_group >= 0:
-        state[last_group, 0] = last_t
-        state[last_group, 1] = pos_t
-        state[last_group, 2] = pos_lat
-        state[last_group, 3] = pos_lon
-        state[last_group, 4] = alt_t
-        state[last_group, 5] = last_alt
+            last[4], last[5] = t, alt_m[k]
