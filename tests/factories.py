@@ -110,3 +110,28 @@ def intruder_rows(
             }
         )
     return pd.DataFrame(rows)
+
+
+COT_T0 = pd.Timestamp("2024-05-01T10:00:00Z")
+
+
+def cot_row(**changes: object) -> dict[str, object]:
+    """A traffic-convention row for the CoT/TAK writers (a German Air Force jet)."""
+    base: dict[str, object] = {
+        "timestamp": COT_T0,
+        "icao24": "3c6444",
+        "callsign": "GAF123",
+        "latitude": 50.1,
+        "longitude": 8.6,
+        "altitude": 33000.0,
+        "geoaltitude": 33400.0,
+        "groundspeed": 420.0,
+        "track": 90.5,
+        "vertical_rate": -500.0,
+        "squawk": "7000",
+        "onground": False,
+        "party": "DEU",
+        "affiliation": "friend",
+    }
+    base.update(changes)
+    return base

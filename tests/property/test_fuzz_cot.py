@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,24 +21,9 @@ from skypact.tracks.ingest.cot import (
     cot_event_xml,
     decode_cot,
 )
+from tests.factories import cot_row
 
-T0 = pd.Timestamp("2024-05-01T10:00:00Z")
-ROW = {
-    "timestamp": T0,
-    "icao24": "3c6444",
-    "callsign": "GAF123",
-    "latitude": 50.1,
-    "longitude": 8.6,
-    "altitude": 33000.0,
-    "geoaltitude": 33400.0,
-    "groundspeed": 420.0,
-    "track": 90.5,
-    "vertical_rate": -500.0,
-    "squawk": "7000",
-    "onground": False,
-    "party": "DEU",
-    "affiliation": "hostile",
-}
+ROW = cot_row(affiliation="hostile")
 GROUND = (
     b'<event version="2.0" uid="G1" type="a-f-G-U-C" how="h-e" '
     b'time="2024-05-01T10:00:00Z" start="2024-05-01T10:00:00Z" '

@@ -27,9 +27,10 @@ from skypact.tracks.ingest.cot import (
     read_cot,
 )
 from skypact.units import ft_to_m, kt_to_mps, m_to_ft, mps_to_kt
+from tests.factories import COT_T0, cot_row
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-T0 = pd.Timestamp("2024-05-01T10:00:00Z")
+T0 = COT_T0
 
 
 def event(
@@ -51,27 +52,6 @@ def event(
 def decode(*events: str, joiner: str = "\n", **kwargs) -> tuple:
     decoded = decode_cot(joiner.join(events).encode(), **kwargs)
     return decoded.table, decoded.problems
-
-
-def row(**changes):
-    base = {
-        "timestamp": T0,
-        "icao24": "3c6444",
-        "callsign": "GAF123",
-        "latitude": 50.1,
-        "longitude": 8.6,
-        "altitude": 33000.0,
-        "geoaltitude": 33400.0,
-        "groundspeed": 420.0,
-        "track": 90.5,
-        "vertical_rate": -500.0,
-        "squawk": "7000",
-        "onground": False,
-        "party": "DEU",
-        "affiliation": "friend",
-    }
-    base.update(changes)
-    return base
 
 
 class TestFields:
@@ -361,10 +341,10 @@ class TestStrict:
         assert len(decoded.table) == 2
 
     def test_tak_strict(self):
-        data = cot_event_tak(row()) + b"\xbf\x05\x01\x02"
+        data = cot_event_tak(cot_row()) + b"\xbf\x05\x01\x02"
         with pytest.raises(ParseError, match="truncated message") as info:
             decode_cot(data, strict=True)
-        assert info.value.where == f"message 2, byte {len(cot_event_tak(row()))}"
+        assert info.value.where == f"message 2, byte {len(cot_event_tak(cot_row()))}"
 
 
 def tak_from_xml(xml: str, version=TAKProtoVer.STREAM) -> bytes:
@@ -510,7 +490,7 @@ class TestFormatDetection:
 
     def test_read_cot_reads_files_and_gzip(self, tmp_path):
         xml = (DECLARATION + event()).encode()
-        tak = cot_event_tak(row())
+        tak = cot_event_tak(cot_row())
         for name, data, fmt in [
             ("a.cot", xml, "cot-xml"),
             ("a.cot.gz", gzip.compress(xml), "cot-xml"),
@@ -538,7 +518,7 @@ class TestFormatDetection:
 
 class TestWriters:
     def test_xml_event_is_built_from_the_row(self):
-        data = cot_event_xml(row(cot_type="a-u-A-M-F-Q", ce_m=8.0), stale_s=30.0)
+        data = cot_event_xml(cot_row(cot_type="a-u-A-M-F-Q", ce_m=8.0), stale_s=30.0)
         assert data.startswith(b"<?xml")
         root = ET.fromstring(data)
         assert root.attrib == {
@@ -577,7 +557,7 @@ class TestWriters:
 
     @pytest.mark.parametrize("fmt", ["xml", "tak"])
     def test_written_event_reads_back(self, fmt):
-        source = row(geoaltitude=np.nan, squawk=1200.0, ce_m=4.5, le_m=np.nan)
+        source = cot_row(geoaltitude=np.nan, squawk=1200.0, ce_m=4.5, le_m=np.nan)
         data = cot_event_xml(source) if fmt == "xml" else cot_event_tak(source)
         decoded = decode_cot(data)
         assert decoded.problems.total == 0
@@ -597,7 +577,9 @@ class TestWriters:
         assert back["onground"] is False
 
     def test_unknown_motion_and_height(self):
-        source = row(altitude=np.nan, geoaltitude=None, groundspeed=np.nan, track=pd.NA)
+        source = cot_row(
+            altitude=np.nan, geoaltitude=None, groundspeed=np.nan, track=pd.NA
+        )
         root = ET.fromstring(cot_event_xml(source))
         assert root.find("detail/track") is None
         point = root.find("point")
@@ -614,23 +596,23 @@ class TestWriters:
         )
 
     def test_half_known_motion_in_tak_is_nan(self):
-        back = decode_cot(cot_event_tak(row(track=np.nan))).table
+        back = decode_cot(cot_event_tak(cot_row(track=np.nan))).table
         assert math.isnan(back["track"][0])
         assert back["groundspeed"][0] == pytest.approx(420.0)
 
     def test_affiliation_argument_and_plain_types(self):
-        root = ET.fromstring(cot_event_xml(row(affiliation=None, party=None)))
+        root = ET.fromstring(cot_event_xml(cot_row(affiliation=None, party=None)))
         assert (root.get("type"), root.get("uid")) == ("a-u-A", "ICAO-3C6444")
-        root = ET.fromstring(cot_event_xml(row(), affiliation="hostile"))
+        root = ET.fromstring(cot_event_xml(cot_row(), affiliation="hostile"))
         assert root.get("type") == "a-h-A"
-        root = ET.fromstring(cot_event_xml(row(icao24="radar-42", party="FRA")))
+        root = ET.fromstring(cot_event_xml(cot_row(icao24="radar-42", party="FRA")))
         assert root.get("uid") == "FRA.radar-42"
 
     def test_time_is_rounded_to_the_millisecond(self):
         stamp = T0 + pd.Timedelta(microseconds=1_500)
-        root = ET.fromstring(cot_event_xml(row(timestamp=stamp)))
+        root = ET.fromstring(cot_event_xml(cot_row(timestamp=stamp)))
         assert root.get("time") == "2024-05-01T10:00:00.002Z"
-        root = ET.fromstring(cot_event_xml(row(timestamp=T0.timestamp() + 0.25)))
+        root = ET.fromstring(cot_event_xml(cot_row(timestamp=T0.timestamp() + 0.25)))
         assert root.get("time") == "2024-05-01T10:00:00.250Z"
 
     @pytest.mark.parametrize(
@@ -650,32 +632,32 @@ class TestWriters:
     )
     def test_unusable_rows_are_refused(self, changes, column):
         with pytest.raises(InvalidStateError) as info:
-            cot_event_xml(row(**changes))
+            cot_event_xml(cot_row(**changes))
         assert info.value.column == column
         with pytest.raises(InvalidStateError):
-            cot_event_tak(row(**changes))
+            cot_event_tak(cot_row(**changes))
 
     def test_misuse_raises_value_error(self):
         with pytest.raises(ValueError, match="stale_s"):
-            cot_event_xml(row(), stale_s=0.0)
+            cot_event_xml(cot_row(), stale_s=0.0)
         with pytest.raises(ValueError, match="affiliation"):
-            cot_event_xml(row(), affiliation="enemy")
+            cot_event_xml(cot_row(), affiliation="enemy")
         with pytest.raises(ValueError, match="how"):
-            cot_event_xml(row(), how=" ")
+            cot_event_xml(cot_row(), how=" ")
         with pytest.raises(ValueError, match="framing"):
-            cot_event_tak(row(), framing="udp")  # type: ignore[arg-type]
+            cot_event_tak(cot_row(), framing="udp")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="format"):
-            encode_cot(pd.DataFrame([row()]), format="json")  # type: ignore[arg-type]
+            encode_cot(pd.DataFrame([cot_row()]), format="json")  # type: ignore[arg-type]
 
     def test_encode_cot_names_the_bad_row(self):
-        table = pd.DataFrame([row(), row(latitude=95.0)], index=[10, 11])
+        table = pd.DataFrame([cot_row(), cot_row(latitude=95.0)], index=[10, 11])
         with pytest.raises(InvalidStateError) as info:
             encode_cot(table)
         assert (info.value.column, info.value.row) == ("latitude", 11)
 
     @pytest.mark.parametrize("fmt", ["cot-xml", "tak-protobuf"])
     def test_encode_cot_stream_reads_back(self, fmt):
-        table = pd.DataFrame([row(icao24=f"00000{k}") for k in range(3)])
+        table = pd.DataFrame([cot_row(icao24=f"00000{k}") for k in range(3)])
         decoded = decode_cot(encode_cot(table, format=fmt))
         assert decoded.format == fmt
         assert list(decoded.table["icao24"]) == ["000000", "000001", "000002"]
