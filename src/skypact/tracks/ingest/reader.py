@@ -35,12 +35,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from skypact.errors import ParseError, UnsupportedFormatError
 from skypact.tracks.ingest import asterix, cot, modes, opensky, sbs
 from skypact.tracks.ingest.base import Decoded, Problems, report_table
 from skypact.tracks.ingest.table import read_table
+from skypact.tracks.validation import epoch_seconds
 
 __all__ = ["ReadOptions", "detect_format", "read_reports"]
 
@@ -180,17 +179,8 @@ def _read_table(path: Path) -> Decoded:
     problems = Problems(str(path))
     if opensky.is_history(table):
         return Decoded("opensky", opensky.from_history(table), problems)
-    if "timestamp" in table.columns:
-        table = table.copy()
-        stamps = table["timestamp"]
-        if pd.api.types.is_numeric_dtype(stamps):
-            table["timestamp"] = pd.to_datetime(stamps, unit="s", utc=True)
-        else:
-            table["timestamp"] = pd.to_datetime(stamps, utc=True, errors="coerce")
-    else:
-        table = table.assign(timestamp=pd.Series(pd.NaT, index=table.index))
-    seconds = table["timestamp"].astype("datetime64[ns, UTC]").astype("int64") / 1e9
-    seconds = seconds.where(table["timestamp"].notna())
+    # epoch seconds, whether the column holds numbers, datetimes or text
+    seconds = epoch_seconds(table)
     source = table["source"] if "source" in table.columns else None
     typed = report_table(table.assign(timestamp=seconds), source="table")
     if source is not None:
