@@ -72,6 +72,13 @@ def add_parser(subparsers: Any) -> None:
         help="UTC date of an ASTERIX recording that has no capture times",
     )
     parser.add_argument(
+        "--utc-offset",
+        metavar="HOURS",
+        type=float,
+        default=0.0,
+        help="an SBS-1 receiver clock's offset from UTC, e.g. 2 for CEST (default 0)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="fail on the first record that cannot be decoded or is rejected",
@@ -99,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         start_s=start_s,
         date=args.date,
         strict=args.strict,
+        utc_offset_h=args.utc_offset,
     )
     decoded = read_reports(args.input, options)
     table = decoded.table

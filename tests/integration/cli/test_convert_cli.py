@@ -26,7 +26,8 @@ REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "real"
         ("pymodes/sample_data_adsb.csv", "modes-csv", 2_000, 1, []),
         ("pymodes/sample_data_commb_df20.csv", "modes-csv", 5_000, None, []),
         ("rs1090/short_flights.csv", "modes-csv", 486, 9, []),
-        ("asterix/cat_034_048.pcap", "asterix", 128, 63, ["--radar-site", "45.9,16,1000"]),
+        # 63 Mode S aircraft and one Mode A/C target named by its radar track
+        ("asterix/cat_034_048.pcap", "asterix", 128, 64, ["--radar-site", "45.9,16,1000"]),
         ("asterix/cat_062_065.pcap", "asterix", 2, 2, []),
         ("traffic/noisy_spoofing.json.gz", "json", 8_681, 1, []),
         ("traffic/calfire.json.gz", "json", 9_955, 45, []),
@@ -88,3 +89,30 @@ def test_bad_arguments_and_inputs_are_clear_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no supported format" in err
     assert "Traceback" not in err
+
+
+def test_an_sbs_receiver_clock_offset_is_taken_off(tmp_path):
+    # A BaseStation clock on CEST (UTC+2) logs 14:00 local for 12:00 UTC.
+    from skypact.tracks.ingest.sbs import write_sbs
+
+    recording = tmp_path / "cest.sbs"
+    local = pd.DataFrame(
+        {
+            "timestamp": [pd.Timestamp("2021-10-07 14:00:00")],
+            "icao24": ["4ca1fa"],
+            "latitude": [43.6],
+            "longitude": [1.4],
+            "altitude": [30_000.0],
+        }
+    )
+    write_sbs(local, recording)
+    as_utc, shifted = tmp_path / "utc.parquet", tmp_path / "cest.parquet"
+    assert main(["convert", str(recording), "--output", str(as_utc)]) == 0
+    args = ["convert", str(recording), "--output", str(shifted), "--utc-offset", "2"]
+    assert main(args) == 0
+    assert set(pd.read_parquet(as_utc)["timestamp"]) == {
+        pd.Timestamp("2021-10-07 14:00", tz="UTC")
+    }
+    assert set(pd.read_parquet(shifted)["timestamp"]) == {
+        pd.Timestamp("2021-10-07 12:00", tz="UTC")
+    }

@@ -62,9 +62,13 @@ class TestMonoRadarCapture:
         assert list(table.columns) == [*REPORT_COLUMNS, *EXTRA_COLUMNS]
         assert len(table) == 128
         assert set(table["source"]) == {"asterix-cat048"}
-        assert table["icao24"].nunique() == 63  # Mode S aircraft
-        assert table["icao24"].isna().sum() == 2  # two reports without an address
-        assert table["icao24"].dropna().str.fullmatch("[0-9a-f]{6}").all()
+        addressed = table["icao24"].str.fullmatch("[0-9a-f]{6}")
+        assert table.loc[addressed, "icao24"].nunique() == 63  # Mode S aircraft
+        # Two reports (one datagram, captured twice) of a Mode A/C-only target are
+        # named by the radar's track: SAC 25, SIC 204, track 2986.
+        unaddressed = table.loc[~addressed]
+        assert list(unaddressed["icao24"]) == ["~25/204/2986"] * 2
+        assert list(unaddressed["squawk"]) == ["4261"] * 2
         # 34 CAT034 service messages, counted and nothing else.
         assert decoded.problems.counts == {CAT034: 34}
         # Every datagram was captured twice: 64 distinct reports.
@@ -190,7 +194,7 @@ class TestSystemTracks:
         assert croatian["latitude"] == pytest.approx(45.4008, abs=1e-4)
         assert croatian["longitude"] == pytest.approx(15.1332, abs=1e-4)
         unnamed = table.iloc[0]  # a track without aircraft-derived data
-        assert (unnamed["icao24"], unnamed["squawk"]) == (None, "4276")
+        assert (unnamed["icao24"], unnamed["squawk"]) == ("~25/100/4980", "4276")
         assert unnamed["vertical_rate"] == -443.75
 
 

@@ -20,6 +20,7 @@ from skypact.tracks.ingest.asterix import (
     read_asterix,
 )
 from skypact.tracks.ingest.base import REPORT_COLUMNS
+from skypact.tracks.validation import validate_reports
 from skypact.units import ft_to_m, mps_to_kt, nm_to_m
 from tests.asterix_samples import (
     ETHERNET,
@@ -311,12 +312,20 @@ class TestCat048:
         assert math.isnan(row["longitude"])
         assert decoded.problems.total == 0
 
+    def test_a_plot_with_neither_address_nor_track_number_has_no_identifier(self):
+        # Nothing names the aircraft: validation refuses it as "no aircraft identifier".
+        data = cat048(address=None, track_number=None)
+        table = decode_asterix(data).table
+        assert table["icao24"].iloc[0] is None
+        verdicts = validate_reports(table)
+        assert verdicts.counts() == {"no aircraft identifier": 1}
+
     def test_garbled_codes_and_absent_items_are_left_empty(self):
         data = cat048(fl_garbled=1, squawk_garbled=1, address=None, callsign="  ")
         row = decode_asterix(data).table.iloc[0]
         assert math.isnan(row["altitude"])
         assert row["squawk"] is None
-        assert row["icao24"] is None
+        assert row["icao24"] == "~25/201/3563"  # no address: the radar's track
         assert row["callsign"] is None
 
     @pytest.mark.parametrize(

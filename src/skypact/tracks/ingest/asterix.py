@@ -46,6 +46,10 @@ timestamp      I048/140 time of day       I062/070                  I021/071, 07
                                                                     075 (+076), 077 (first)
 ============== ========================== ========================= ==========================
 
+A report without an aircraft address (a Mode A/C-only target, a track without
+I062/380 ADR) is named by its tracker: ``icao24`` is ``~SAC/SIC/TRACK``, e.g.
+``~25/204/2986`` (``~`` marks a non-ICAO identifier, as dump1090 marks them).
+
 Extra columns: ``cat`` (category), ``sac``, ``sic`` (I0xx/010 data source),
 ``track_number`` (I048/161, I062/040, I021/161), ``time_of_day_s`` (the report's time
 of day, seconds since midnight UTC, as sent), ``rho_nm`` and ``theta_deg`` (CAT048 polar
@@ -841,8 +845,28 @@ def _table(
     for name in ("icao24", "callsign", "squawk"):  # absent text is None, not NaN
         table[name] = table[name].astype("object").where(table[name].notna(), None)
     table["source"] = pd.Series(sources, index=table.index, dtype="object")
+    _name_unaddressed(table)
     _place_polar(table, sites)
     return table
+
+
+def _name_unaddressed(table: pd.DataFrame) -> None:
+    """Give reports without an aircraft address their tracker's identity.
+
+    A Mode A/C-only target (no I048/220, I062/380 ADR or I021/080) is named by the
+    source that tracks it and its track number: ``~SAC/SIC/TRACK`` (``~`` marks an
+    identifier that is not an ICAO address, as dump1090 marks non-ICAO addresses), so
+    the radar's track becomes one track in the store instead of being refused.
+    """
+    missing = table["icao24"].isna() & table["track_number"].notna()
+    missing &= table["sac"].notna() & table["sic"].notna()
+    if not missing.any():
+        return
+    chosen = table.loc[missing, ["sac", "sic", "track_number"]].astype("int64")
+    table.loc[missing, "icao24"] = [
+        f"~{sac}/{sic}/{number}"
+        for sac, sic, number in chosen.itertuples(index=False, name=None)
+    ]
 
 
 def _place_polar(

@@ -19,6 +19,9 @@ JSON records / lines, CSV           traffic-convention table, or OpenSky        
                                     history columns                             opensky
 =================================  ==========================================  ===========
 
+:func:`from_traffic` takes ``traffic`` library objects (``Flight``, ``Traffic``) already
+in memory, and :func:`reports_from_frame` a DataFrame.
+
 Every adapter returns a :class:`~skypact.tracks.ingest.base.Decoded`: reports in the
 traffic convention with a ``source`` column, and the records it could not use, by
 reason. Tables have no records to refuse at this stage: their values are checked by
@@ -35,13 +38,21 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from skypact.errors import ParseError, UnsupportedFormatError
 from skypact.tracks.ingest import asterix, cot, modes, opensky, sbs
 from skypact.tracks.ingest.base import Decoded, Problems, report_table
 from skypact.tracks.ingest.table import read_table
 from skypact.tracks.validation import epoch_seconds
 
-__all__ = ["ReadOptions", "detect_format", "read_reports"]
+__all__ = [
+    "ReadOptions",
+    "detect_format",
+    "from_traffic",
+    "read_reports",
+    "reports_from_frame",
+]
 
 _PCAP_MAGICS = (
     b"\xd4\xc3\xb2\xa1",
@@ -63,6 +74,7 @@ class ReadOptions:
         start_s: epoch seconds of the first frame of a Beast/AVR feed (no wall clock).
         date: the UTC date of an ASTERIX recording without capture times.
         strict: refuse the first unusable record instead of counting it.
+        utc_offset_h: an SBS-1 receiver clock's offset from UTC in hours.
     """
 
     reference: tuple[float, float] | None = None
@@ -70,6 +82,7 @@ class ReadOptions:
     start_s: float | None = None
     date: dt.date | None = None
     strict: bool = False
+    utc_offset_h: float = 0.0
 
 
 def _head(path: Path, size: int = 512) -> tuple[bytes, bool]:
@@ -168,21 +181,68 @@ def read_reports(path: str | Path, options: ReadOptions | None = None) -> Decode
     if kind in ("tak", "cot-xml"):
         return cot.read_cot(path, strict=strict)
     if kind == "sbs":
-        return sbs.read_sbs(path, strict=strict)
+        return sbs.read_sbs(path, strict=strict, utc_offset_h=options.utc_offset_h)
     if kind == "opensky-states":
         return opensky.read_states_json(path, strict=strict)
     return _read_table(path)
 
 
 def _read_table(path: Path) -> Decoded:
-    table = read_table(path)
-    problems = Problems(str(path))
+    return reports_from_frame(read_table(path), str(path))
+
+
+def reports_from_frame(
+    table: pd.DataFrame, where: str, label: str = "table"
+) -> Decoded:
+    """A table in the traffic convention (or OpenSky history columns) as reports.
+
+    ``label`` fills the ``source`` column where the table has none.
+    """
+    problems = Problems(where)
     if opensky.is_history(table):
         return Decoded("opensky", opensky.from_history(table), problems)
     # epoch seconds, whether the column holds numbers, datetimes or text
     seconds = epoch_seconds(table)
     source = table["source"] if "source" in table.columns else None
-    typed = report_table(table.assign(timestamp=seconds), source="table")
+    typed = report_table(table.assign(timestamp=seconds), source=label)
     if source is not None:
-        typed["source"] = source.fillna("table").astype(str).to_numpy()
-    return Decoded("table", typed, problems)
+        typed["source"] = source.fillna(label).astype(str).to_numpy()
+    return Decoded(label, typed, problems)
+
+
+def from_traffic(data: object, label: str = "traffic") -> Decoded:
+    """Reports from ``traffic`` library objects, without importing ``traffic``.
+
+    ``data`` is a ``traffic.core.Flight`` or ``Traffic`` (anything whose ``.data`` is a
+    DataFrame in the traffic convention, as both are), or an iterable of them (a list
+    of flights, or a ``Traffic`` iterated flight by flight). The ``source`` column says
+    ``label`` unless the data carries its own.
+
+    Raises:
+        TypeError: ``data`` is none of those.
+    """
+    frames = _traffic_frames(data)
+    if not frames:
+        raise TypeError(
+            f"expected a traffic Flight or Traffic (an object with a .data DataFrame),"
+            f" or an iterable of them; got {type(data).__name__}"
+        )
+    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    table = table.reset_index(drop=True)
+    table.index = pd.RangeIndex(1, len(table) + 1)
+    return reports_from_frame(table, f"<{type(data).__name__}>", label)
+
+
+def _traffic_frames(data: object) -> list[pd.DataFrame]:
+    frame = getattr(data, "data", None)
+    if isinstance(frame, pd.DataFrame):
+        return [frame]
+    if isinstance(data, (str, bytes, pd.DataFrame)) or not hasattr(data, "__iter__"):
+        return []
+    frames: list[pd.DataFrame] = []
+    for item in data:
+        inner = getattr(item, "data", None)
+        if not isinstance(inner, pd.DataFrame):
+            return []
+        frames.append(inner)
+    return frames
