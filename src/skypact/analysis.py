@@ -23,7 +23,7 @@ through the alert lifecycle, exactly as the live service will do. Outputs:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -37,16 +37,13 @@ from skypact.alerting.events import (
     crossings,
     inside_zone,
 )
-from skypact.alerting.levels import AlertProfile, raw_levels
+from skypact.alerting.levels import AlertProfile
 from skypact.alerting.lifecycle import (
     Alert,
     AlertState,
-    Observation,
-    expire,
-    observe,
-    start,
 )
-from skypact.alerting.suppression import Suppression, apply_tolerances
+from skypact.alerting.monitor import AlertMonitor
+from skypact.alerting.suppression import Suppression
 from skypact.detection.base import PairFilter
 from skypact.detection.cylinder import CylinderDetector
 from skypact.tracks.model import StateArrays
@@ -99,45 +96,44 @@ def replay(
     row_of = np.zeros(n_aircraft, dtype=np.int64)
     steps = np.unique(reports.t_s)
     bounds = np.searchsorted(reports.t_s, steps, side="right")
-    alerts: dict[tuple[int, int], Alert] = {}
+    serial = 0
+
+    def new_id() -> str:
+        nonlocal serial
+        serial += 1
+        return f"A{serial:05d}"
+
+    monitor = AlertMonitor(
+        profile=profile, new_id=new_id, groups=groups, suppression=suppression
+    )
     finished: list[tuple[Alert, float, float, float]] = []
     closest: dict[str, tuple[float, float, float]] = {}
     levels_rows: list[tuple[float, int, int, int]] = []
     los_cycles: dict[tuple[int, int], int] = {}
-    windows: dict[tuple[int, int], tuple[tuple[int, ...], float | None]] = {}
-    before: tuple[float, set[int]] = (-np.inf, set())
-    serial = 0
+    code_of = {str(name): k for k, name in enumerate(ids.tolist())}
     begin = 0
-    pairs = PairFilter.ALL if groups is None else PairFilter.INTER_PARTY
+    los_pairs = PairFilter.ALL if groups is None else PairFilter.INTER_PARTY
     for now, end in zip(steps.tolist(), bounds.tolist(), strict=True):
         rows = np.arange(begin, end)
         begin = end
         last_t[codes[rows]] = now
         row_of[codes[rows]] = rows
         alive = np.flatnonzero(now - last_t <= stale_s)
-        states = _picture(reports, row_of[alive], alive, now, party_of, groups)
-        found = None
+        states = _picture(reports, row_of[alive], alive, now, party_of)
+        cycle = monitor.step(states, ids[alive], now)
         if len(alive) > 1:
-            alerting = (
-                states if suppression is None else apply_tolerances(states, suppression)
-            )
-            found = raw_levels(
-                alerting, profile, pairs=pairs, shown=_shown(alerts, alive)
-            )
-        seen: dict[tuple[int, int], Observation] = {}
-        if found is not None:
-            keep = np.ones(len(found.i), dtype=bool)
-            if suppression is not None and len(found.i):
-                keep = ~suppression.suppressed(states, found.i, found.j)
-            for i, j, level, t_in in zip(
-                found.i[keep].tolist(), found.j[keep].tolist(), found.level[keep].tolist(),
-                found.t_in_s[keep].tolist(), strict=True,
-            ):  # fmt: skip
-                a, b = sorted((int(alive[i]), int(alive[j])))
-                seen[(a, b)] = Observation(level=level, t_in_s=t_in)
+            grouped = states
+            if groups is not None:
+                grouped = replace(
+                    states,
+                    party=np.array(
+                        [groups.get(str(p), str(p)) for p in party_of[alive]],
+                        dtype=object,
+                    ),
+                )
             base = CylinderDetector(
-                horizontal_m=horizontal_m, vertical_m=vertical_m, pairs=pairs
-            ).detect(states, lookahead_s=1.0)
+                horizontal_m=horizontal_m, vertical_m=vertical_m, pairs=los_pairs
+            ).detect(grouped, lookahead_s=1.0)
             for i, j, t_in in zip(
                 base.i.tolist(), base.j.tolist(), base.t_in_s.tolist(), strict=True
             ):
@@ -145,44 +141,19 @@ def replay(
                     ai, aj = int(alive[i]), int(alive[j])
                     key_los = (min(ai, aj), max(ai, aj))
                     los_cycles[key_los] = los_cycles.get(key_los, 0) + 1
-        alive_set = set(alive.tolist())
-        for key in list(alerts) + [k for k in seen if k not in alerts]:
-            alert = alerts.get(key)
-            if alert is None:
-                serial += 1
-                recent, last_seen = windows.pop(key, ((), None))
-                if last_seen is None and before[1].issuperset(key):
-                    last_seen = before[0]  # observed (at level 0) in the last cycle
-                alert = start(
-                    alert_id=f"A{serial:05d}",
-                    aircraft=(str(ids[key[0]]), str(ids[key[1]])),
-                    parties=frozenset({str(party_of[key[0]]), str(party_of[key[1]])}),
-                    recent=recent,
-                    last_seen_s=last_seen,
-                )
-            if key[0] in alive_set and key[1] in alive_set:
-                new, _ = observe(
-                    alert, seen.get(key, Observation(level=0)), now, profile
-                )
-            else:
-                new, _ = expire(alert, now, profile)
-            if new is None:
-                alerts.pop(key, None)
+        for alert in cycle.changed:
+            if alert.state in _FINAL:
+                finished.append((alert, *closest.get(alert.alert_id, (np.nan,) * 3)))
+        for alert in monitor.alerts:
+            if alert.state is not AlertState.ACTIVE:
                 continue
-            if new.state is AlertState.ACTIVE:
-                levels_rows.append((now, key[0], key[1], new.level))
-                h, v = _distance(states, alive, key)
-                best = closest.get(new.alert_id)
-                if best is None or h < best[1]:
-                    closest[new.alert_id] = (now, h, v)
-            if new.state in _FINAL:
-                finished.append((new, *closest.get(new.alert_id, (np.nan,) * 3)))
-                windows[key] = (new.recent, new.last_seen_s)
-                alerts.pop(key, None)
-            else:
-                alerts[key] = new
-        before = (now, alive_set)
-    for alert in alerts.values():
+            key = (code_of[alert.aircraft[0]], code_of[alert.aircraft[1]])
+            levels_rows.append((now, key[0], key[1], alert.level))
+            h, v = _distance(states, alive, key)
+            best = closest.get(alert.alert_id)
+            if best is None or h < best[1]:
+                closest[alert.alert_id] = (now, h, v)
+    for alert in monitor.alerts:
         if alert.state is AlertState.ACTIVE:
             finished.append((alert, *closest.get(alert.alert_id, (np.nan,) * 3)))
     return ReplayResult(
@@ -201,25 +172,12 @@ def replay(
     )
 
 
-def _shown(
-    alerts: dict[tuple[int, int], Alert], alive: np.ndarray
-) -> dict[tuple[int, int], int]:
-    """The level each active alert shows, keyed by the pair's indices in the picture."""
-    local = {int(g): k for k, g in enumerate(alive.tolist())}
-    shown: dict[tuple[int, int], int] = {}
-    for (a, b), alert in alerts.items():
-        if alert.state is AlertState.ACTIVE and a in local and b in local:
-            shown[(local[a], local[b])] = alert.level  # a < b and alive is sorted
-    return shown
-
-
 def _picture(
     reports: StateArrays,
     rows: np.ndarray,
     alive: np.ndarray,
     now: float,
     party_of: np.ndarray,
-    groups: dict[str, str] | None,
 ) -> StateArrays:
     dt_s = now - reports.t_s[rows]
     lat = reports.lat_deg[rows].copy()
@@ -233,11 +191,6 @@ def _picture(
         )  # fmt: skip
         lat[moving] = new_lat
         lon[moving] = new_lon
-    group = None
-    if groups is not None:
-        group = np.array(
-            [groups.get(str(p), str(p)) for p in party_of[alive]], dtype=object
-        )
     return StateArrays(
         aircraft_id=reports.aircraft_id[rows],
         t_s=np.full(len(rows), now),
@@ -247,7 +200,7 @@ def _picture(
         gs_mps=reports.gs_mps[rows],
         trk_deg=reports.trk_deg[rows],
         vs_mps=reports.vs_mps[rows],
-        party=group,
+        party=party_of[alive],
     )
 
 

@@ -16,26 +16,46 @@ edge (CLI, HTTP API) can translate them once::
     ├── AgreementError                    an agreement cannot be used
     │   ├── AgreementInvalidError (ValueError)  the file breaks the schema (key, line)
     │   └── SignatureError                a signature file or key is unusable
-    └── AlertStateError                   an alert cannot do what was asked
-        └── IllegalTransitionError        not from its current state (id, state, event)
-
-Later domains (alerting, parties, storage, audit) add their branches here.
+    ├── AlertStateError                   an alert cannot do what was asked
+    │   └── IllegalTransitionError        not from its current state (id, state, event)
+    ├── MessageStateError                 a deconfliction-line message or channel cannot
+    │                                     do what was asked (id, state, action)
+    ├── AuthenticationError               no valid credential (missing, unknown,
+    │                                     expired, revoked or forged token)
+    ├── AccessDeniedError                 a known party or role may not do this
+    │                                     (party, action, resource)
+    ├── StorageError                      the database cannot do what was asked
+    │   ├── NotFoundError                 no such record (kind, key)
+    │   ├── ConflictingWriteError         a write that contradicts a stored one
+    │   │                                 (a replayed batch, a duplicate key)
+    │   └── MigrationError                the schema cannot be brought up to date
+    └── AuditError                        the audit chain cannot be used
+        └── AuditIntegrityError           the chain does not verify (seq, problem)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "AgreementError",
     "AgreementInvalidError",
     "AlertStateError",
+    "AuditError",
+    "AuditIntegrityError",
+    "AuthenticationError",
     "ConfigError",
+    "ConflictingWriteError",
     "IllegalTransitionError",
     "IngestError",
     "InvalidStateError",
+    "MessageStateError",
+    "MigrationError",
     "MissingColumnError",
+    "NotFoundError",
     "ParseError",
     "SignatureError",
     "SkyPactError",
+    "StorageError",
     "UnsupportedFormatError",
 ]
 
@@ -199,3 +219,102 @@ class IllegalTransitionError(AlertStateError):
         self.event = event
         extra = f": {detail}" if detail else ""
         super().__init__(f"alert {alert_id} is {state}; cannot {event}{extra}")
+
+
+class MessageStateError(SkyPactError):
+    """A deconfliction-line message or channel was asked for what its state forbids.
+
+    Attributes:
+        message_id: the message (or channel) concerned.
+        state: its state.
+        action: what was asked.
+    """
+
+    def __init__(
+        self, message_id: str, state: str, action: str, detail: str = ""
+    ) -> None:
+        self.message_id = message_id
+        self.state = state
+        self.action = action
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"{message_id} is {state}; cannot {action}{extra}")
+
+
+class AuthenticationError(SkyPactError):
+    """No valid credential: a token that is missing, unknown, expired, revoked or forged.
+
+    The message never repeats the credential.
+
+    Attributes:
+        reason: why it was refused (``"missing"``, ``"unknown"``, ``"expired"``,
+            ``"revoked"``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"not authenticated: {reason} token")
+
+
+class AccessDeniedError(SkyPactError):
+    """A known party or role may not do what it asked.
+
+    Attributes:
+        party_id: who asked.
+        action: what it asked to do.
+        resource: on what.
+    """
+
+    def __init__(
+        self, party_id: str, action: str, resource: str, detail: str = ""
+    ) -> None:
+        self.party_id = party_id
+        self.action = action
+        self.resource = resource
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"{party_id} may not {action} {resource}{extra}")
+
+
+class StorageError(SkyPactError):
+    """The database cannot do what was asked."""
+
+
+class NotFoundError(StorageError):
+    """No such record (or none that the asker may know of).
+
+    Attributes:
+        kind: the record's kind (``"alert"``, ``"message"``).
+        key: its key.
+    """
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key}")
+
+
+class ConflictingWriteError(StorageError):
+    """A write contradicts one already stored (a replayed batch, a duplicate key)."""
+
+
+class MigrationError(StorageError):
+    """The database schema cannot be brought up to date."""
+
+
+class AuditError(SkyPactError):
+    """The audit chain cannot be used."""
+
+
+class AuditIntegrityError(AuditError):
+    """The audit chain does not verify.
+
+    Attributes:
+        seq: the first record that is wrong (or where one is missing).
+        problem: ``"changed"``, ``"deleted"``, ``"inserted"``, ``"reordered"`` or
+            ``"bad signature"``.
+    """
+
+    def __init__(self, seq: int, problem: str, detail: str = "") -> None:
+        self.seq = seq
+        self.problem = problem
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"audit record {seq}: {problem}{extra}")

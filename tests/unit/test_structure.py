@@ -15,9 +15,10 @@ LEVELS = {
     "geometry": 1,
     "tracks.model": 2, "tracks.validation": 2, "tracks.store": 2,
     "detection": 2, "alerting": 2, "resolution": 2, "parties": 2,
-    "audit.model": 2, "agreement": 2,
+    "audit.model": 2, "agreement": 2, "messaging": 2,
     "storage": 3, "tracks.ingest": 3, "audit.log": 3,
-    "pipeline": 4, "sim": 4, "config": 4, "analysis": 4,
+    "pipeline": 4, "sim": 4, "config": 4, "analysis": 4, "service": 4,
+    "runtime": 4, "liaison": 4,
     "api": 5, "web": 5, "cli": 5, "": 5,
 }  # fmt: skip
 

@@ -18,13 +18,20 @@ from skypact.cli import agreement as agreement_command
 from skypact.cli import analyze as analyze_command
 from skypact.cli import convert as convert_command
 from skypact.cli import detect as detect_command
+from skypact.cli import service as service_commands
 from skypact.errors import SkyPactError
 
 __all__ = ["RUNTIME_ENV", "configure_runtime", "entrypoint", "main"]
 
 _log = logging.getLogger(__name__)
 
-_SUBCOMMANDS = (detect_command, agreement_command, analyze_command, convert_command)
+_SUBCOMMANDS = (
+    detect_command,
+    agreement_command,
+    analyze_command,
+    convert_command,
+    service_commands,
+)
 
 RUNTIME_ENV = {"GOMP_SPINCOUNT": "5000"}
 """Environment for the compiled detector's OpenMP runtime (defaults; never overrides).

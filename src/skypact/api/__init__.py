@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket API under ``/api/v1`` (FastAPI); see :func:`create_app`."""

@@ -1,0 +1,106 @@
+"""``WS /api/v1/live``: picture updates, alerts, messages and acknowledgements.
+
+Authentication: an ``Authorization: Bearer`` header on the upgrade request, or (for
+browsers, which cannot set it) a first message ``{"type": "auth", "token": "..."}``
+within :data:`AUTH_TIMEOUT_S`. The server then says ``{"type": "hello", "party", "role"}``
+and sends only this party's updates: ``picture`` every cycle, ``alert`` on every
+transition, ``message`` on the deconfliction line. A client that falls
+:data:`QUEUE_SIZE` updates behind is disconnected (code 1013, try again later) rather
+than slowing the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from skypact.api.deps import authenticate, runtime
+from skypact.errors import AccessDeniedError, AuthenticationError
+from skypact.parties.access import require
+from skypact.parties.model import Action, Principal
+
+router = APIRouter(tags=["live"])
+
+AUTH_TIMEOUT_S = 10.0
+QUEUE_SIZE = 256
+_OVERFLOW: dict[str, Any] = {"type": "overflow"}
+
+
+@router.websocket("/live")
+async def live(websocket: WebSocket) -> None:
+    """The party's live feed (see the module docstring)."""
+    opened = runtime(websocket)
+    await websocket.accept()
+    try:
+        principal = await _authenticate(websocket)
+    except (AuthenticationError, AccessDeniedError) as exc:
+        await websocket.send_json({"type": "error", "detail": str(exc)})
+        await websocket.close(code=1008)
+        return
+    except (WebSocketDisconnect, TimeoutError, ValueError):
+        with contextlib.suppress(RuntimeError):
+            await websocket.close(code=1008)
+        return
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
+
+    def put(message: dict[str, Any]) -> None:
+        if queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+            message = _OVERFLOW
+        queue.put_nowait(message)
+
+    def deliver(message: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(put, message)
+
+    handle = opened.service.subscribe(principal.party, deliver)
+    try:
+        await websocket.send_json(
+            {"type": "hello", "party": principal.party, "role": principal.role.value}
+        )
+        receiver = asyncio.create_task(_drain(websocket))
+        while not receiver.done():
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait(
+                {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter not in done:
+                getter.cancel()
+                break
+            message = getter.result()
+            if message is _OVERFLOW:
+                await websocket.close(code=1013, reason="client too slow")
+                break
+            await websocket.send_text(json.dumps(message, allow_nan=False))
+        receiver.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        opened.service.unsubscribe(handle)
+
+
+async def _authenticate(websocket: WebSocket) -> Principal:
+    opened = runtime(websocket)
+    header = websocket.headers.get("authorization")
+    if header is None:
+        first = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+        data = json.loads(first)
+        if not isinstance(data, dict) or data.get("type") != "auth":
+            raise AuthenticationError("missing")
+        header = f"Bearer {data.get('token', '')}"
+    principal = authenticate(opened, header, "/api/v1/live")
+    require(principal, Action.READ_PICTURE, "the live feed")
+    return principal
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, until it disconnects."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

@@ -1,0 +1,736 @@
+"""The live multi-party service: reports in -> track store -> alerts -> per-party delivery.
+
+:class:`Service` is the one place the live parts are wired together, as
+:mod:`skypact.pipeline` is for a snapshot. It holds no thread or event loop of its own:
+the API calls :meth:`Service.submit_reports` and the read methods from request
+handlers, a background task calls :meth:`Service.cycle` every ``cycle_s``, and
+subscribers (the WebSocket feed, the CoT output) receive per-party updates through the
+callbacks they register. A lock serialises access to the in-memory state.
+
+Durability: a report batch is committed to storage (with its audit record) before it
+is acknowledged and before it reaches the track store, so a crash loses nothing that was
+acknowledged. After a restart the track store is rebuilt from the reports of the last
+``rebuild_s`` seconds, and alerts that were active when the service stopped are ended
+(``expired``, audited); a conflict that persists is raised again by the next cycles.
+
+Need to know: every read goes through :mod:`skypact.parties.releasability`; releases of
+other parties' aircraft are audited when they start and when they end (one record per
+viewer and cycle in which its set of released aircraft changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skypact.agreement.document import LoadedAgreement
+from skypact.alerting.events import lines_and_zones
+from skypact.alerting.levels import profile_from_agreement
+from skypact.alerting.lifecycle import AlertEvent, AlertEventKind, AlertState
+from skypact.alerting.monitor import AlertMonitor
+from skypact.alerting.suppression import suppression_from_agreement
+from skypact.audit.model import canonical_json
+from skypact.errors import (
+    AccessDeniedError,
+    ConfigError,
+    ConflictingWriteError,
+    NotFoundError,
+)
+from skypact.liaison import Liaison, Outgoing, body_from_json, message_view
+from skypact.messaging import Channel
+from skypact.parties.access import require
+from skypact.parties.model import Action, Principal
+from skypact.parties.releasability import (
+    NeedToKnow,
+    RedactedAlert,
+    ReleasedPicture,
+    aircraft_key,
+    visible_alerts,
+    visible_picture,
+)
+from skypact.storage.repository import (
+    AlertEventRow,
+    AlertRow,
+    BatchReceipt,
+    Repository,
+)
+from skypact.tracks.ingest.base import report_table
+from skypact.tracks.store import TrackStore
+from skypact.tracks.validation import epoch_seconds, validate_reports
+
+__all__ = [
+    "REPORT_FIELDS",
+    "Delivery",
+    "Service",
+    "ServiceConfig",
+    "alert_message",
+    "alert_view",
+    "channel_view",
+    "picture_message",
+]
+
+_log = logging.getLogger(__name__)
+
+REPORT_FIELDS = (
+    "timestamp",
+    "icao24",
+    "callsign",
+    "latitude",
+    "longitude",
+    "altitude",
+    "geoaltitude",
+    "groundspeed",
+    "track",
+    "vertical_rate",
+    "squawk",
+    "onground",
+    "source",
+)
+"""Fields a posted report may carry (the traffic convention; aviation units)."""
+
+Delivery = Callable[[dict[str, Any]], None]
+"""A subscriber's callback: receives one JSON-ready message for its party."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceConfig:
+    """How the live service runs.
+
+    Attributes:
+        cycle_s: seconds between detection cycles.
+        rebuild_s: on start, reports this recent rebuild the track store.
+        max_batch_rows: the most reports one batch may carry.
+    """
+
+    cycle_s: float = 1.0
+    rebuild_s: float = 120.0
+    max_batch_rows: int = 100_000
+
+    def __post_init__(self) -> None:
+        if not self.cycle_s > 0:
+            raise ConfigError("cycle_s", self.cycle_s, "must be greater than 0")
+        if self.max_batch_rows < 1:
+            raise ConfigError("max_batch_rows", self.max_batch_rows, "must be >= 1")
+
+
+@dataclass
+class _Subscriber:
+    party: str
+    deliver: Delivery
+
+
+@dataclass
+class Service:
+    """The live service (see the module docstring).
+
+    Key methods: :meth:`submit_reports`, :meth:`cycle`, :meth:`picture`,
+    :meth:`alerts`, :meth:`acknowledge_alert`, :meth:`subscribe`.
+    """
+
+    agreement: LoadedAgreement
+    repository: Repository
+    need: NeedToKnow
+    clock: Callable[[], float] = time.time
+    config: ServiceConfig = field(default_factory=ServiceConfig)
+    store: TrackStore = field(default_factory=TrackStore)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _monitor: AlertMonitor | None = None
+    _subscribers: dict[int, _Subscriber] = field(default_factory=dict)
+    _released: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    _last_cycle_s: float | None = None
+    _history_s: dict[str, float] = field(default_factory=dict)
+    _serial: int = 0
+
+    def __post_init__(self) -> None:
+        content = self.agreement.content
+        sep = content.separation
+        groups = None
+        if not sep.monitor_same_party:
+            groups = {
+                p.id: (p.bloc if p.bloc and not sep.monitor_within_bloc else p.id)
+                for p in content.parties
+            }
+        self._monitor = AlertMonitor(
+            profile=profile_from_agreement(content),
+            new_id=self._new_alert_id,
+            groups=groups,
+            suppression=suppression_from_agreement(content),
+        )
+        self._parties = frozenset(p.id for p in content.parties)
+        self._level_names = {lv.severity: lv.name for lv in content.alerting.levels}
+        self.liaison = Liaison(content, self.repository, clock=self.clock)
+        self._need_now = self.need
+
+    # -- parties -------------------------------------------------------------------
+
+    @property
+    def parties(self) -> frozenset[str]:
+        """The parties of the agreement in force."""
+        return self._parties
+
+    def _new_alert_id(self) -> str:
+        self._serial += 1
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
+        return f"A{stamp}-{self._serial:04d}"
+
+    # -- reports in -----------------------------------------------------------------
+
+    def submit_reports(
+        self,
+        principal: Principal,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        client_batch_id: str | None = None,
+    ) -> BatchReceipt:
+        """Validate, store (committed) and ingest one batch of a party's own reports.
+
+        Args:
+            principal: who posts; its party owns every report.
+            records: reports in the traffic convention (:data:`REPORT_FIELDS`; a
+                ``party`` field, if given, must be the principal's party).
+            client_batch_id: the client's identifier for the batch; without one, the
+                batch's content identifies it. A batch already stored is refused.
+
+        Raises:
+            AccessDeniedError: the role may not report, or a report names another
+                party (refused whole, and audited).
+            ConflictingWriteError: the batch was posted before (audited).
+            ConfigError: too many reports in one batch.
+        """
+        require(principal, Action.REPORT, "reports")
+        actor = _actor(principal)
+        if len(records) > self.config.max_batch_rows:
+            raise ConfigError(
+                "reports",
+                f"<{len(records)} reports>",
+                f"a batch carries at most {self.config.max_batch_rows} reports",
+            )
+        others = sorted(
+            {
+                str(r["party"])
+                for r in records
+                if r.get("party") not in (None, principal.party)
+            }
+        )
+        if others:
+            self.repository.append_audit(
+                actor,
+                "refused",
+                {"action": "report", "reason": "reports for another party",
+                 "claimed": others, "rows": len(records)},
+            )  # fmt: skip
+            raise AccessDeniedError(
+                principal.party,
+                "report",
+                f"aircraft of {', '.join(others)}",
+                "a party reports only its own aircraft",
+            )
+        batch_key = (
+            client_batch_id
+            or "sha256:"
+            + hashlib.sha256(
+                canonical_json([dict(r) for r in records]).encode()
+            ).hexdigest()
+        )
+        table = _reports_table(records, principal.party)
+        verdicts = validate_reports(table)
+        table["accepted"] = verdicts.accepted
+        table["reason"] = verdicts.reasons()
+        received_s = self.clock()
+        with self._lock:
+            try:
+                receipt = self.repository.store_report_batch(
+                    principal.party, batch_key, received_s, table
+                )
+            except ConflictingWriteError:
+                self.repository.append_audit(
+                    actor,
+                    "refused",
+                    {"action": "report", "reason": "batch replayed",
+                     "client_batch_id": batch_key, "rows": len(records)},
+                )  # fmt: skip
+                raise
+            accepted = table[table["accepted"]].drop(columns=["accepted", "reason"])
+            if len(accepted):
+                self.store.ingest(accepted, party=principal.party)
+        _log.info(
+            "batch %s from %s: %d reports, %d accepted",
+            receipt.batch_id,
+            principal.party,
+            receipt.rows,
+            receipt.accepted,
+        )
+        return receipt
+
+    # -- the cycle ------------------------------------------------------------------
+
+    def cycle(self, now_s: float | None = None) -> tuple[AlertEvent, ...]:
+        """One detection and alerting cycle at ``now_s`` (default: the clock).
+
+        Stores alert transitions (audited), expires dropped tracks, audits changes in
+        what each party is shown of the others, and delivers each subscriber its
+        party's picture and alert changes.
+        """
+        now = self.clock() if now_s is None else float(now_s)
+        assert self._monitor is not None
+        with self._lock:
+            states = self.store.snapshot(now)
+            keys = np.array(
+                [
+                    aircraft_key(str(p), str(a))
+                    for p, a in zip(
+                        (states.party if states.party is not None else []),
+                        states.aircraft_id,
+                        strict=True,
+                    )
+                ],
+                dtype=object,
+            )
+            outcome = self._monitor.step(states, keys, now)
+            for alert in outcome.changed:
+                events = [
+                    AlertEventRow.from_event(e)
+                    for e in outcome.events
+                    if e.alert_id == alert.alert_id
+                ]
+                self.repository.upsert_alert(
+                    AlertRow.from_alert(alert, updated_at_s=now), events
+                )
+            risen = {
+                e.alert_id
+                for e in outcome.events
+                if e.kind in (AlertEventKind.RAISED, AlertEventKind.LEVEL_UP)
+            }
+            line_out = self.liaison.alert_notices(
+                [a for a in outcome.changed if a.alert_id in risen], self._level_names
+            )
+            line_out.extend(self.liaison.tick(now))
+            self.store.expire(now)
+            tracks = self.store.tracks(now)
+            self._store_history(tracks)
+            current = self._monitor.alerts
+            pictures = {
+                party: visible_picture(
+                    tracks, party, alerts=current, now_s=now, need=self._need_now
+                )
+                for party in self._parties
+            }
+            self._audit_releases(pictures)
+            self._last_cycle_s = now
+            subscribers = list(self._subscribers.values())
+        changed = outcome.changed
+        for subscriber in subscribers:
+            released = pictures.get(subscriber.party)
+            if released is None:
+                continue
+            for shown in visible_alerts(changed, subscriber.party, need=self.need):
+                subscriber.deliver(alert_message(shown))
+            subscriber.deliver(picture_message(released))
+        self._push(line_out)
+        return outcome.events
+
+    def _push(self, outgoing: Sequence[Outgoing]) -> None:
+        """Deliver line traffic to each party's live clients; pushed counts as delivered."""
+        if not outgoing:
+            return
+        with self._lock:
+            subscribers = list(self._subscribers.values())
+            reached = {s.party for s in subscribers}
+            now = self.clock()
+            for item in outgoing:
+                message_id = item.message.get("message", {}).get("message_id")
+                if item.message.get("type") == "message" and item.party in reached:
+                    self.liaison.delivered(str(message_id), item.party, now)
+        for item in outgoing:
+            for subscriber in subscribers:
+                if subscriber.party == item.party:
+                    subscriber.deliver(item.message)
+
+    def _store_history(self, tracks: pd.DataFrame) -> None:
+        """Add each track's state to the history when its position was updated."""
+        keys = tracks["party"].astype(str) + ":" + tracks["icao24"].astype(str)
+        stamps = tracks["last_update_s"]
+        before = keys.map(self._history_s).astype("float64")
+        updated = stamps.notna() & tracks["latitude"].notna()
+        updated &= before.isna() | (stamps > before)
+        self._history_s = dict(zip(keys, stamps, strict=True))
+        if not updated.any():
+            return
+        rows = tracks[updated]
+        self.repository.store_track_history(
+            pd.DataFrame(
+                {
+                    "party": rows["party"].astype(str).to_numpy(),
+                    "icao24": rows["icao24"].astype(str).to_numpy(),
+                    "t_s": rows["last_update_s"].to_numpy(float),
+                    "latitude": rows["latitude"].to_numpy(float),
+                    "longitude": rows["longitude"].to_numpy(float),
+                    "altitude_ft": rows["altitude"].to_numpy(float),
+                    "groundspeed_kt": rows["groundspeed"].to_numpy(float),
+                    "track_deg": rows["track"].to_numpy(float),
+                    "vertical_rate_fpm": rows["vertical_rate"].to_numpy(float),
+                }
+            )
+        )
+
+    def _audit_releases(self, pictures: Mapping[str, ReleasedPicture]) -> None:
+        for party, released in pictures.items():
+            now = {r.track_id: r.reasons for r in released.releases}
+            owners = {r.track_id: r.party for r in released.releases}
+            before = self._released.get(party, {})
+            started = sorted(set(now) - set(before))
+            ended = sorted(set(before) - set(now))
+            if started or ended:
+                self.repository.append_audit(
+                    "server",
+                    "release",
+                    {
+                        "viewer": party,
+                        "started": [
+                            {"track_id": t, "party": owners[t], "reasons": list(now[t])}
+                            for t in started
+                        ],
+                        "ended": ended,
+                    },
+                )
+            self._released[party] = now
+
+    # -- reads --------------------------------------------------------------------
+
+    def picture(
+        self, principal: Principal, now_s: float | None = None
+    ) -> ReleasedPicture:
+        """What the principal's party may see now."""
+        require(principal, Action.READ_PICTURE, "picture")
+        now = self.clock() if now_s is None else float(now_s)
+        assert self._monitor is not None
+        with self._lock:
+            tracks = self.store.tracks(now)
+            alerts = self._monitor.alerts
+        return visible_picture(
+            tracks, principal.party, alerts=alerts, now_s=now, need=self._need_now
+        )
+
+    def alerts(self, principal: Principal) -> list[RedactedAlert]:
+        """The current alerts that involve one of the principal's party's aircraft."""
+        require(principal, Action.READ_ALERTS, "alerts")
+        assert self._monitor is not None
+        with self._lock:
+            current = [
+                a
+                for a in self._monitor.alerts
+                if a.state is AlertState.ACTIVE and principal.party in a.parties
+            ]
+        return visible_alerts(current, principal.party, need=self.need)
+
+    def acknowledge_alert(self, principal: Principal, alert_id: str) -> RedactedAlert:
+        """The principal's party acknowledges an active alert it is involved in.
+
+        Raises:
+            NotFoundError: no current alert the party is involved in has that id (an
+                alert of other parties is not found either: its existence is not
+                released).
+            IllegalTransitionError: the alert is not active.
+        """
+        require(principal, Action.ACK_ALERT, f"alert {alert_id}")
+        assert self._monitor is not None
+        now = self.clock()
+        with self._lock:
+            alert = self._monitor.alert(alert_id)
+            if alert is None or principal.party not in alert.parties:
+                raise NotFoundError("alert", alert_id)
+            acked, events = self._monitor.acknowledge(alert_id, principal.party, now)
+            if events:
+                self.repository.upsert_alert(
+                    AlertRow.from_alert(acked, updated_at_s=now),
+                    [
+                        AlertEventRow.from_event(e, role=principal.role.value)
+                        for e in events
+                    ],
+                    actor=_actor(principal),
+                )
+            subscribers = [
+                s for s in self._subscribers.values() if s.party in acked.parties
+            ]
+        for subscriber in subscribers:
+            for shown in visible_alerts([acked], subscriber.party, need=self.need):
+                subscriber.deliver(alert_message(shown))
+        (mine,) = visible_alerts([acked], principal.party, need=self.need)
+        return mine
+
+    # -- the deconfliction line ------------------------------------------------------
+
+    def send_message(
+        self,
+        principal: Principal,
+        kind: str,
+        body: Mapping[str, Any],
+        *,
+        recipients: Sequence[str] | None = None,
+        language: str = "en",
+        in_reply_to: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a message on the line from the principal's party (stored, audited).
+
+        A notification of planned operations becomes a zone: aircraft inside it are
+        shown to every party while it is in force. An identification query is answered
+        at once from the picture, with the owner's affiliation only.
+
+        Raises:
+            AccessDeniedError: the role may not send.
+            ConfigError: a bad kind, body, recipient or language.
+            MessageStateError: the channel is suspended and refuses this kind.
+        """
+        require(principal, Action.SEND_MESSAGE, "the deconfliction line")
+        typed = body_from_json(kind, body)
+        with self._lock:
+            tracks = self.store.tracks(self.clock())
+            message, outgoing = self.liaison.send(
+                principal.party,
+                principal.role.value,
+                typed,
+                recipients=recipients,
+                language=language,
+                in_reply_to=in_reply_to,
+                picture=tracks,
+            )
+            if message.kind.value == "notification":
+                zones = lines_and_zones(
+                    self.agreement.content.model_copy(
+                        update={"zones": self.liaison.zones}
+                    )
+                )[1]
+                self._need_now = replace(
+                    self.need, shared_zones=self.need.shared_zones + zones
+                )
+        self._push(outgoing)
+        return message_view(message, "sent")
+
+    def messages(self, principal: Principal) -> list[dict[str, Any]]:
+        """The messages sent by or to the principal's party; reading delivers them."""
+        require(principal, Action.READ_MESSAGES, "the deconfliction line")
+        with self._lock:
+            rows, outgoing = self.liaison.read(principal.party, self.clock())
+            views = []
+            for row in rows:
+                view = message_view(row)
+                status = self.liaison.status(row.message_id)
+                view["state"] = None if status is None else status.state.value
+                views.append(view)
+        self._push(outgoing)
+        return views
+
+    def acknowledge_message(
+        self, principal: Principal, message_id: str
+    ) -> dict[str, Any]:
+        """The principal's party acknowledges a message it received (audited).
+
+        Raises:
+            NotFoundError: not a message this party received.
+            MessageStateError: already acknowledged by this party.
+        """
+        require(principal, Action.ACK_MESSAGE, f"message {message_id}")
+        with self._lock:
+            status, outgoing = self.liaison.acknowledge(
+                message_id, principal.party, principal.role.value
+            )
+        self._push(outgoing)
+        return {"message_id": message_id, "state": status.state.value}
+
+    def channels(self, principal: Principal) -> list[dict[str, Any]]:
+        """The line's channels the principal's party is on."""
+        require(principal, Action.READ_MESSAGES, "the deconfliction line")
+        with self._lock:
+            return [
+                channel_view(c)
+                for c in self.liaison.channels()
+                if self.liaison.side_of(principal.party) in c.parties
+            ]
+
+    def set_channel(
+        self, principal: Principal, channel_id: str, *, suspend: bool, reason: str = ""
+    ) -> dict[str, Any]:
+        """Suspend or restore a channel (commanders only; audited)."""
+        action = Action.SUSPEND_CHANNEL if suspend else Action.RESTORE_CHANNEL
+        require(principal, action, f"channel {channel_id}")
+        with self._lock:
+            if suspend:
+                channel = self.liaison.suspend(
+                    channel_id, principal.party, principal.role.value, reason
+                )
+            else:
+                channel = self.liaison.restore(
+                    channel_id, principal.party, principal.role.value
+                )
+            view = channel_view(channel)
+            subscribers = [
+                s
+                for s in self._subscribers.values()
+                if self.liaison.side_of(s.party) in channel.parties
+            ]
+        for subscriber in subscribers:
+            subscriber.deliver({"type": "channel", "channel": view})
+        return view
+
+    # -- subscribers -------------------------------------------------------------------
+
+    def subscribe(self, party: str, deliver: Delivery) -> int:
+        """Register a callback for one party's updates; returns a handle."""
+        with self._lock:
+            handle = id(deliver) ^ len(self._subscribers) << 48
+            while handle in self._subscribers:
+                handle += 1
+            self._subscribers[handle] = _Subscriber(party=party, deliver=deliver)
+        return handle
+
+    def unsubscribe(self, handle: int) -> None:
+        """Stop delivering to a callback."""
+        with self._lock:
+            self._subscribers.pop(handle, None)
+
+    # -- start-up ------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """After a (re)start: rebuild tracks from recent reports; end stale alerts."""
+        now = self.clock()
+        recent = self.repository.reports(since_s=now - self.config.rebuild_s)
+        with self._lock:
+            accepted = recent[recent["accepted"]]
+            for party, rows in accepted.groupby("party", sort=True):
+                table = rows.rename(columns=_STORED_TO_REPORT).drop(
+                    columns=["batch_id", "party", "accepted", "reason"]
+                )
+                self.store.ingest(table.reset_index(drop=True), party=str(party))
+            for row in self.repository.alerts(active_only=True):
+                ended = AlertRow(
+                    alert_id=row.alert_id,
+                    aircraft_a=row.aircraft_a,
+                    aircraft_b=row.aircraft_b,
+                    parties=row.parties,
+                    state=AlertState.EXPIRED.value,
+                    level=0,
+                    highest_level=row.highest_level,
+                    raised_at_s=row.raised_at_s,
+                    ended_at_s=now,
+                    updated_at_s=now,
+                )
+                event = AlertEventRow(
+                    alert_id=row.alert_id, kind="expired", at_s=now, level=0
+                )
+                self.repository.upsert_alert(ended, [event])
+
+
+_STORED_TO_REPORT = {
+    "timestamp_s": "timestamp",
+    "altitude_ft": "altitude",
+    "groundspeed_kt": "groundspeed",
+    "track_deg": "track",
+    "vertical_rate_fpm": "vertical_rate",
+}
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.party}/{principal.role.value}"
+
+
+def _reports_table(records: Sequence[Mapping[str, Any]], party: str) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(
+        [{k: r.get(k) for k in REPORT_FIELDS} for r in records],
+        columns=list(REPORT_FIELDS),
+    )
+    # epoch seconds as numbers, or ISO 8601 text; anything else is "no timestamp"
+    stamp_s = pd.to_numeric(frame["timestamp"], errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    text = np.isnan(stamp_s) & frame["timestamp"].map(lambda v: isinstance(v, str))
+    if text.any():
+        parsed = epoch_seconds(frame.loc[text, ["timestamp"]].astype(str))
+        stamp_s[text.to_numpy()] = parsed
+    typed = report_table(frame.assign(timestamp=stamp_s), source="api")
+    typed["source"] = frame["source"].fillna("api").astype(str).to_numpy()
+    typed["party"] = party
+    return typed
+
+
+def channel_view(channel: Channel) -> dict[str, Any]:
+    """A channel as its parties see it (JSON-ready)."""
+    return {
+        "channel_id": channel.channel_id,
+        "parties": sorted(channel.parties),
+        "state": channel.state.value,
+        "since_s": channel.since_s,
+        "suspended_by": channel.suspended_by,
+        "reason": channel.reason,
+    }
+
+
+def picture_message(released: ReleasedPicture) -> dict[str, Any]:
+    """The live feed's picture update for one party (JSON-ready)."""
+    return {
+        "type": "picture",
+        "at_s": released.now_s,
+        "own": _records(released.own),
+        "others": [_clean(r) for r in released.foreign_records()],
+    }
+
+
+def alert_message(alert: RedactedAlert) -> dict[str, Any]:
+    """The live feed's alert update (JSON-ready)."""
+    return {"type": "alert", "alert": alert_view(alert)}
+
+
+def alert_view(alert: RedactedAlert) -> dict[str, Any]:
+    """An alert as a party sees it (JSON-ready)."""
+    return {
+        "alert_id": alert.alert_id,
+        "state": alert.state.value,
+        "level": alert.level,
+        "highest_level": alert.highest_level,
+        "aircraft": [
+            {
+                "track_id": a.track_id,
+                "own": a.own,
+                "icao24": a.icao24,
+                "party": a.party,
+                "bloc": a.bloc,
+            }
+            for a in alert.aircraft
+        ],
+        "acknowledged_by": sorted(alert.acknowledged_by),
+        "raised_at_s": alert.raised_at_s,
+        "predicted_los_at_s": alert.predicted_los_at_s,
+        "los_at_s": alert.los_at_s,
+        "ended_at_s": alert.ended_at_s,
+        "warning_time_s": alert.warning_time_s,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_clean(r) for r in frame.to_dict("records")]
+
+
+def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, (np.floating, float)):
+            number = float(value)
+            out[str(key)] = number if np.isfinite(number) else None
+        elif isinstance(value, np.integer):
+            out[str(key)] = int(value)
+        elif isinstance(value, np.bool_):
+            out[str(key)] = bool(value)
+        elif value is None or value is pd.NA or value is pd.NaT:
+            out[str(key)] = None
+        elif isinstance(value, (list, tuple, frozenset, set)):
+            out[str(key)] = sorted(str(v) for v in value)
+        else:
+            out[str(key)] = value if isinstance(value, (str, int, bool)) else str(value)
+    return out

@@ -1,0 +1,232 @@
+"""The deconfliction line over the API: messages, acknowledgements, escalation,
+notifications that become zones, identification queries, alert notices, channels."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.api.conftest import T0_S
+from tests.integration.api.scenario import (
+    FLIGHTS,
+    GBR_TANKER,
+    RUS_TRANSPORT,
+    USA_FIGHTER,
+)
+
+
+def send(deployment, party, kind, body, role="duty-officer", **extra):
+    return deployment.client.post(
+        "/api/v1/messages",
+        json={"kind": kind, "body": body, **extra},
+        headers=deployment.auth(party, role),
+    )
+
+
+def messages(deployment, party):
+    answer = deployment.client.get("/api/v1/messages", headers=deployment.auth(party))
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def events(deployment, message_id):
+    return [
+        (e.kind, e.party, e.role)
+        for e in deployment.runtime.repository.message_events(message_id)
+    ]
+
+
+def report_all(deployment):
+    for party in ("usa", "rus", "gbr"):
+        body = [
+            f.report(T0_S, deployment.clock.now_s) for f in FLIGHTS if f.party == party
+        ]
+        deployment.client.post(
+            "/api/v1/reports", json=body, headers=deployment.auth(party)
+        )
+
+
+class TestMessages:
+    def test_free_text_delivered_acknowledged_and_kept(self, deployment):
+        sent = send(
+            deployment, "usa", "free-text",
+            {"text": "Tanker track moving north tonight", "language": "en"},
+            recipients=["rus"],
+        )  # fmt: skip
+        assert sent.status_code == 200
+        message = sent.json()
+        assert message["text"].endswith("Tanker track moving north tonight")
+        assert message["translation"] is None  # free text is not machine-translated
+        assert (message["sender"], message["recipients"]) == ("usa", ["rus"])
+        (received,) = messages(deployment, "rus")
+        assert received["message_id"] == message["message_id"]
+        assert ("delivered", "rus", None) in events(deployment, message["message_id"])
+        assert messages(deployment, "gbr") == []
+        acked = deployment.client.post(
+            f"/api/v1/messages/{message['message_id']}/ack",
+            headers=deployment.auth("rus"),
+        )
+        assert acked.json() == {
+            "message_id": message["message_id"],
+            "state": "acknowledged",
+        }
+        again = deployment.client.post(
+            f"/api/v1/messages/{message['message_id']}/ack",
+            headers=deployment.auth("rus"),
+        )
+        assert again.status_code == 409
+        not_mine = deployment.client.post(
+            f"/api/v1/messages/{message['message_id']}/ack",
+            headers=deployment.auth("gbr"),
+        )
+        assert not_mine.status_code == 404
+
+    def test_unacknowledged_messages_climb_the_ladder(self, deployment):
+        sent = send(
+            deployment, "rus", "link-test", {"nonce": "drill-1"}, recipients=["usa"]
+        ).json()
+        message_id = sent["message_id"]
+        deployment.cycle(119.0)
+        assert [k for k, *_ in events(deployment, message_id)].count("escalated") == 0
+        deployment.cycle(2.0)  # 121 s: senior officer (after_s 120), and overdue
+        kinds = [(k, r) for k, _, r in events(deployment, message_id)]
+        assert ("escalated", "senior-officer") in kinds
+        assert ("overdue", None) in [(k, None) for k, _ in kinds if k == "overdue"]
+        deployment.cycle(180.0)  # 301 s: command
+        kinds = [(k, r) for k, _, r in events(deployment, message_id)]
+        assert ("escalated", "command") in kinds
+        acked = deployment.client.post(
+            f"/api/v1/messages/{message_id}/ack",
+            headers=deployment.auth("usa", "commander"),
+        )
+        assert acked.status_code == 200
+        deployment.cycle(600.0)
+        assert [k for k, *_ in events(deployment, message_id)].count("escalated") == 2
+
+    def test_a_russian_message_keeps_its_original_and_its_translation(self, deployment):
+        sent = send(
+            deployment, "rus", "link-test", {"nonce": "проверка"}, language="ru",
+            recipients=["usa"],
+        ).json()  # fmt: skip
+        assert "ПРОВЕРКА СВЯЗИ" in sent["text"]
+        assert sent["translation"] is not None
+        assert "link" in sent["translation"].lower()
+
+    def test_bad_messages_are_refused_naming_the_problem(self, deployment):
+        unknown = send(deployment, "usa", "telegram", {})
+        assert unknown.status_code == 422
+        assert "not a message kind" in unknown.json()["detail"]
+        answer = send(deployment, "usa", "identification-answer", {"query_id": "x"})
+        assert "only the service" in answer.json()["detail"]
+        nobody = send(
+            deployment, "usa", "link-test", {"nonce": "n"}, recipients=["usa"]
+        )
+        assert nobody.status_code == 422
+        analyst = send(deployment, "usa", "link-test", {"nonce": "n"}, role="analyst")
+        assert analyst.status_code == 403
+
+
+class TestPicturesOnTheLine:
+    def test_an_identification_query_answered_with_the_affiliation_only(
+        self, deployment
+    ):
+        report_all(deployment)
+        report = RUS_TRANSPORT.report(T0_S, deployment.clock.now_s)
+        query = send(
+            deployment, "usa", "identification-query",
+            {"lat_deg": report["latitude"], "lon_deg": report["longitude"],
+             "altitude_ft": 30000.0, "observed_at_s": deployment.clock.now_s,
+             "radius_nm": 5.0},
+        ).json()  # fmt: skip
+        answers = [
+            m
+            for m in messages(deployment, "usa")
+            if m["in_reply_to"] == query["message_id"]
+        ]
+        (answer,) = answers
+        assert answer["sender"] == "skypact"
+        (match,) = answer["body"]["matches"]
+        assert (match["party"], match["bloc"]) == ("rus", "russian")
+        assert match["distance_nm"] < 1.0
+        text = json.dumps(answer)
+        assert RUS_TRANSPORT.icao24 not in text
+        assert RUS_TRANSPORT.callsign not in text
+
+    def test_a_notification_becomes_a_zone_that_releases_aircraft_in_it(
+        self, deployment
+    ):
+        report_all(deployment)
+        tanker = GBR_TANKER.report(T0_S, deployment.clock.now_s)
+        lat, lon = float(str(tanker["latitude"])), float(str(tanker["longitude"]))
+        area = [[lat - 0.5, lon - 0.5], [lat - 0.5, lon + 0.5], [lat + 0.5, lon + 0.5],
+                [lat + 0.5, lon - 0.5]]  # fmt: skip
+        sent = send(
+            deployment, "rus", "notification",
+            {"area": area, "floor_ft": 20000.0, "ceiling_ft": 40000.0,
+             "starts_at_s": T0_S, "ends_at_s": T0_S + 3600.0,
+             "description": "training area"},
+        )  # fmt: skip
+        assert sent.status_code == 200
+        assert "FL200" in sent.json()["text"]
+        rus = deployment.client.get("/api/v1/picture", headers=deployment.auth("rus"))
+        (released,) = rus.json()["others"]
+        assert released["party"] == "gbr"
+        assert GBR_TANKER.callsign not in rus.text
+
+
+class TestAlertsOnTheLine:
+    def test_alert_notices_go_to_the_two_parties(self, deployment):
+        for _ in range(12):
+            report_all(deployment)
+            deployment.cycle()
+        for party in ("usa", "rus"):
+            notices = [
+                m for m in messages(deployment, party) if m["kind"] == "alert-notice"
+            ]
+            assert notices, party
+            assert notices[0]["sender"] == "skypact"
+            assert set(notices[0]["recipients"]) == {"usa", "rus"}
+        assert messages(deployment, "gbr") == []
+        text = json.dumps(messages(deployment, "rus"))
+        assert USA_FIGHTER.icao24 not in text
+        assert USA_FIGHTER.callsign not in text
+
+
+class TestChannels:
+    def test_suspension_records_without_delivering_until_restored(self, deployment):
+        (channel,) = deployment.client.get(
+            "/api/v1/channels", headers=deployment.auth("usa")
+        ).json()
+        assert channel["channel_id"] == "coalition~russian"
+        assert channel["state"] == "active"
+        path = f"/api/v1/channels/{channel['channel_id']}"
+        duty = deployment.client.post(
+            f"{path}/suspend", json={"reason": "x"}, headers=deployment.auth("rus")
+        )
+        assert duty.status_code == 403
+        suspended = deployment.client.post(
+            f"{path}/suspend",
+            json={"reason": "protest"},
+            headers=deployment.auth("rus", "commander"),
+        )
+        assert suspended.json()["state"] == "suspended"
+        text = send(
+            deployment, "usa", "free-text", {"text": "hello", "language": "en"},
+            recipients=["rus"],
+        )  # fmt: skip
+        assert text.status_code == 200
+        drill = send(deployment, "usa", "link-test", {"nonce": "d"}, recipients=["rus"])
+        assert drill.status_code == 409
+        assert "suspended" in drill.json()["detail"]
+        messages(deployment, "rus")
+        kinds = [k for k, *_ in events(deployment, text.json()["message_id"])]
+        assert "delivered" not in kinds
+        not_theirs = deployment.client.post(
+            f"{path}/restore", headers=deployment.auth("usa", "commander")
+        )
+        assert not_theirs.status_code == 409
+        restored = deployment.client.post(
+            f"{path}/restore", headers=deployment.auth("rus", "commander")
+        )
+        assert restored.json()["state"] == "restored"
+        audit = [r.kind for r in deployment.runtime.repository.audit_records()]
+        assert audit.count("channel") == 2

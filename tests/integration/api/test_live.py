@@ -1,0 +1,119 @@
+"""``WS /api/v1/live``: each party receives its own picture and alerts, nobody else's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.integration.api.conftest import T0_S
+from tests.integration.api.scenario import FLIGHTS, RUS_FIGHTER, USA_FIGHTER
+
+
+def report_all(deployment):
+    for party in ("usa", "rus", "gbr"):
+        body = [
+            f.report(T0_S, deployment.clock.now_s) for f in FLIGHTS if f.party == party
+        ]
+        answer = deployment.client.post(
+            "/api/v1/reports", json=body, headers=deployment.auth(party)
+        )
+        assert answer.status_code == 200
+
+
+def next_of(ws, kind, limit=50):
+    for _ in range(limit):
+        message = ws.receive_json()
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind} message in {limit}")
+
+
+def test_pictures_and_alerts_reach_exactly_the_parties_involved(deployment):
+    client = deployment.client
+    with (
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("usa")) as usa,
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("gbr")) as gbr,
+        client.websocket_connect("/api/v1/live") as rus,
+    ):
+        rus.send_json({"type": "auth", "token": deployment.token("rus")})
+        assert usa.receive_json() == {
+            "type": "hello",
+            "party": "usa",
+            "role": "duty-officer",
+        }
+        assert gbr.receive_json()["party"] == "gbr"
+        assert rus.receive_json()["party"] == "rus"
+        received: dict[str, list[dict]] = {"usa": [], "rus": [], "gbr": []}
+        for _ in range(12):
+            report_all(deployment)
+            deployment.cycle()
+            for party, ws in (("usa", usa), ("rus", rus), ("gbr", gbr)):
+                picture = next_of(ws, "picture")
+                received[party].append(picture)
+        last_usa = received["usa"][-1]
+        assert [t["icao24"] for t in last_usa["own"]] == [USA_FIGHTER.icao24]
+        assert (
+            len(last_usa["others"]) == 1
+        )  # the Russian fighter, released by the alert
+        assert last_usa["others"][0]["party"] == "rus"
+        gbr_seen = json.dumps(received["gbr"])
+        assert USA_FIGHTER.icao24 not in gbr_seen
+        assert RUS_FIGHTER.icao24 not in gbr_seen
+        assert all(p["others"] == [] for p in received["gbr"])
+        rus_seen = json.dumps(received["rus"])
+        assert USA_FIGHTER.icao24 not in rus_seen
+        assert USA_FIGHTER.callsign not in rus_seen
+
+
+def test_alert_messages_go_to_the_pair_only(deployment):
+    client = deployment.client
+    with (
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("usa")) as usa,
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("gbr")) as gbr,
+    ):
+        usa.receive_json()
+        gbr.receive_json()
+        kinds: dict[str, list[dict]] = {"usa": [], "gbr": []}
+        for _ in range(12):
+            report_all(deployment)
+            deployment.cycle()
+            for party, ws in (("usa", usa), ("gbr", gbr)):
+                while True:
+                    message = ws.receive_json()
+                    kinds[party].append(message)
+                    if message["type"] == "picture":
+                        break
+        alerts = [m for m in kinds["usa"] if m["type"] == "alert"]
+        assert alerts, "the usa feed carried the alert"
+        assert alerts[0]["alert"]["state"] == "active"
+        own = [a for a in alerts[0]["alert"]["aircraft"] if a["own"]]
+        assert own[0]["icao24"] == USA_FIGHTER.icao24
+        assert not [m for m in kinds["gbr"] if m["type"] == "alert"]
+
+
+@pytest.mark.parametrize(
+    ("first", "reason"),
+    [
+        ({"type": "auth", "token": "x.y"}, "malformed"),
+        ({"type": "hello"}, "missing"),
+    ],
+)
+def test_a_bad_credential_closes_the_feed(deployment, first, reason):
+    with deployment.client.websocket_connect("/api/v1/live") as ws:
+        ws.send_json(first)
+        error = ws.receive_json()
+        assert error["type"] == "error"
+        assert reason in error["detail"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008
+
+
+def test_an_auditor_has_no_live_picture(deployment):
+    headers = deployment.auth("usa", "auditor")
+    with deployment.client.websocket_connect("/api/v1/live", headers=headers) as ws:
+        error = ws.receive_json()
+        assert error["type"] == "error"
+        assert "may not" in error["detail"]
