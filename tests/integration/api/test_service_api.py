@@ -252,3 +252,38 @@ class TestAudit:
         for path in ("/api/v1/reports", "/api/v1/picture", "/api/v1/alerts",
                      "/api/v1/alerts/{alert_id}/ack", "/api/v1/audit/verify"):  # fmt: skip
             assert path in spec["paths"]
+
+
+class TestRestart:
+    def test_a_restart_rebuilds_tracks_and_ends_open_alerts(self, tmp_path):
+        from skypact.runtime import open_runtime
+        from tests.integration.api.conftest import deploy
+
+        first = deploy(tmp_path)
+        with first.client:
+            fly(first, 12)
+            (open_alert,) = first.runtime.repository.alerts(active_only=True)
+        again = open_runtime(first.runtime.settings, clock=first.clock)
+        stored = again.repository.alert(open_alert.alert_id)
+        assert stored.state == "expired"
+        events = again.repository.alert_events(open_alert.alert_id)
+        assert events[-1].kind == "expired"
+        principal = again.repository.authenticate(first.token("usa"), first.clock())
+        picture = again.service.picture(principal)
+        assert list(picture.own["icao24"]) == ["ae1234"]  # rebuilt from the reports
+        assert again.repository.verify_audit().ok
+        # the conflict is still there: the next cycles raise it again
+        for _ in range(3):
+            first.clock.now_s += 1
+            for party in ("usa", "rus"):
+                body = [
+                    f.report(T0_S, first.clock.now_s)
+                    for f in FLIGHTS
+                    if f.party == party
+                ]
+                principal = again.repository.authenticate(
+                    first.token(party), first.clock()
+                )
+                again.service.submit_reports(principal, body)
+            again.service.cycle()
+        assert len(again.repository.alerts(active_only=True)) == 1
