@@ -246,8 +246,8 @@ class AuthenticationError(SkyPactError):
     The message never repeats the credential.
 
     Attributes:
-        reason: why it was refused (``"missing"``, ``"unknown"``, ``"expired"``,
-            ``"revoked"``).
+        reason: why it was refused (``"missing"``, ``"malformed"``, ``"unknown"``,
+            ``"expired"``, ``"revoked"``).
     """
 
     def __init__(self, reason: str) -> None:

@@ -38,6 +38,10 @@ class Runtime:
     repository: Repository
     service: Service
 
+    def close(self) -> None:
+        """Close the database connections."""
+        self.repository.engine.dispose()
+
 
 def signature_path(agreement: Path) -> Path:
     """Where an agreement's signatures are kept: ``<file>.sig.json`` beside it."""

@@ -115,7 +115,11 @@ def _db_migrate(args: argparse.Namespace) -> int:
     from skypact.storage.engine import make_engine, migrate
 
     settings = _settings(args)
-    revision = migrate(make_engine(settings.database_url()))
+    engine = make_engine(settings.database_url())
+    try:
+        revision = migrate(engine)
+    finally:
+        engine.dispose()
     print(f"database at revision {revision}: {_shown_url(settings.database_url())}")
     return 0
 
@@ -140,9 +144,12 @@ def _token_create(args: argparse.Namespace) -> int:
         if not args.expires_in_h > 0:
             raise ConfigError("--expires-in-h", args.expires_in_h, "must be > 0")
         expires = now + args.expires_in_h * 3600.0
-    issued = repository.create_token(
-        args.party, args.role, label=args.label, expires_at_s=expires
-    )
+    try:
+        issued = repository.create_token(
+            args.party, args.role, label=args.label, expires_at_s=expires
+        )
+    finally:
+        repository.engine.dispose()
     print(issued.token)
     print(
         f"token {issued.token_id} for {args.party} ({args.role}) created; it is shown only "
@@ -158,7 +165,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     repository = open_repository(settings)
-    report = repository.verify_audit()
+    try:
+        report = repository.verify_audit()
+    finally:
+        repository.engine.dispose()
     public_key = load_audit_signer(settings.data_dir).public_key
     if args.json:
         print(

@@ -54,7 +54,9 @@ def deploy(tmp_path, database_url: str | None = None, extra: str = "") -> Deploy
         agreement=agreement,
         storage=StorageSettings(url=database_url),
     )
-    migrate(make_engine(settings.database_url()))
+    engine = make_engine(settings.database_url())
+    migrate(engine)
+    engine.dispose()
     clock = Clock()
     opened = open_runtime(settings, clock=clock)
     client = TestClient(create_app(opened, run_cycles=False))
@@ -66,3 +68,4 @@ def deployment(tmp_path):
     deployed = deploy(tmp_path)
     with deployed.client:
         yield deployed
+    deployed.runtime.close()
