@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from skypact import __version__
 from skypact.api import errors
+from skypact.api.cot import CotServer, serve_cot, ssl_context_for
 from skypact.api.routes import (
     alerts,
     audit,
@@ -59,8 +60,18 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = None
+        cot: CotServer | None = None
+        settings = opened.settings
+        if settings.cot_port is not None:
+            context = None
+            if settings.tls_cert is not None and settings.tls_key is not None:
+                context = ssl_context_for(
+                    settings.tls_cert, settings.tls_key, settings.client_ca
+                )
+            cot = await serve_cot(opened, settings.host, settings.cot_port, context)
+            app.state.cot = cot
         if run_cycles:
-            task = asyncio.create_task(_cycles(opened, opened.settings.cycle_s))
+            task = asyncio.create_task(_cycles(opened, settings.cycle_s))
         try:
             yield
         finally:
@@ -68,6 +79,8 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if cot is not None:
+                await cot.stop()
 
     app = FastAPI(
         title="SkyPact",

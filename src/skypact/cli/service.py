@@ -49,6 +49,15 @@ def add_parser(subparsers: Any) -> None:
     serve.add_argument("--host", default=None, help="default 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default 8000")
     serve.add_argument("--cycle-s", type=float, default=None, help="default 1.0")
+    serve.add_argument(
+        "--cot-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also stream Cursor on Target to TAK clients on this port (TLS with "
+        "--tls-cert; with --client-ca the client certificate's O names the party, "
+        "otherwise clients send 'SKYPACT-TOKEN <token>' first)",
+    )
     serve.add_argument("--tls-cert", type=Path, metavar="FILE")
     serve.add_argument("--tls-key", type=Path, metavar="FILE")
     serve.add_argument(
@@ -209,6 +218,7 @@ def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs until st
         host=args.host,
         port=args.port,
         cycle_s=args.cycle_s,
+        cot_port=args.cot_port,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         client_ca=args.client_ca,
