@@ -281,7 +281,7 @@ class Service:
         """
         now = self.clock() if now_s is None else float(now_s)
         assert self._monitor is not None
-        with self._lock:
+        with self._lock, self.repository.transaction():
             states = self.store.snapshot(now)
             keys = np.array(
                 [
@@ -648,7 +648,7 @@ def _reports_table(records: Sequence[Mapping[str, Any]], party: str) -> pd.DataF
     )
     # epoch seconds as numbers, or ISO 8601 text; anything else is "no timestamp"
     stamp_s = pd.to_numeric(frame["timestamp"], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
+        dtype=np.float64, na_value=np.nan, copy=True
     )
     text = np.isnan(stamp_s) & frame["timestamp"].map(lambda v: isinstance(v, str))
     if text.any():

@@ -48,6 +48,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -438,6 +439,7 @@ class Repository:
         self._clock = clock
         self._page = audit_page_size
         self._postgres = engine.dialect.name == "postgresql"
+        self._unit = threading.local()
 
     @property
     def engine(self) -> sa.Engine:
@@ -447,8 +449,30 @@ class Repository:
     # ------------------------------------------------------------------ transactions
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write of this thread inside the block one transaction.
+
+        The service's cycle writes its alert transitions, notices and escalations this
+        way: one commit (one fsync) per cycle instead of one per record. Either all of
+        them are committed, or (on an error) none.
+        """
+        if getattr(self._unit, "connection", None) is not None:
+            yield  # already inside one
+            return
+        with self._writing("a unit of work") as connection:
+            self._unit.connection = connection
+            try:
+                yield
+            finally:
+                self._unit.connection = None
+
+    @contextmanager
     def _writing(self, what: str, *, audited: bool = True) -> Iterator[sa.Connection]:
         """One write transaction; audited ones hold the audit lock from the start."""
+        shared = getattr(self._unit, "connection", None)
+        if shared is not None:
+            yield shared
+            return
         try:
             with self._engine.connect() as connection:
                 connection.execution_options(**{WRITE: True})

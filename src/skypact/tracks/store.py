@@ -226,8 +226,9 @@ class TrackStore:
         source = reports["source"].astype("string").fillna("").to_numpy(object)
         pairs = pd.DataFrame({"k": codes, "s": source}).drop_duplicates()
         sources: dict[tuple[str, str], set[str]] = {}
-        for k, name in zip(pairs["k"], pairs["s"], strict=True):
-            sources.setdefault(index[k], set()).add(str(name))
+        keys = index.to_list()
+        for k, name in zip(pairs["k"].tolist(), pairs["s"].tolist(), strict=True):
+            sources.setdefault(keys[k], set()).add(str(name))
         self._merge(update, sources)
 
     def _merge(
@@ -280,12 +281,16 @@ class TrackStore:
         tracks.loc[update.index, "t_s"] = np.fmax(
             old_t.to_numpy(float), update["t_s"].to_numpy(float)
         )
-        for key, seen in sources.items():
-            before = tracks.at[key, "sources"]
-            known = (
-                set(before.split(",")) if isinstance(before, str) and before else set()
-            )
-            tracks.at[key, "sources"] = ",".join(sorted(known | seen))
+        if sources:
+            keys = list(sources)
+            before = tracks.loc[keys, "sources"].to_numpy(object)
+            merged = []
+            for known, seen in zip(before, sources.values(), strict=True):
+                had = (
+                    set(known.split(",")) if isinstance(known, str) and known else set()
+                )
+                merged.append(known if seen <= had else ",".join(sorted(had | seen)))
+            tracks.loc[keys, "sources"] = np.asarray(merged, dtype=object)
         self._tracks = tracks
 
     def tracks(self, now_s: float) -> pd.DataFrame:
