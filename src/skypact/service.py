@@ -21,6 +21,7 @@ viewer and cycle in which its set of released aircraft changed).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -714,7 +715,13 @@ def alert_view(alert: RedactedAlert) -> dict[str, Any]:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_clean(r) for r in frame.to_dict("records")]
+    """Rows as JSON-ready dicts (missing values None), built by pandas' JSON writer."""
+    if not len(frame):
+        return []
+    records: list[dict[str, Any]] = json.loads(
+        frame.to_json(orient="records", double_precision=15)
+    )
+    return records
 
 
 def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
