@@ -282,7 +282,7 @@ class TrackStore:
             old_t.to_numpy(float), update["t_s"].to_numpy(float)
         )
         if sources:
-            keys = list(sources)
+            keys = pd.MultiIndex.from_tuples(list(sources), names=["party", "icao24"])
             before = tracks.loc[keys, "sources"].to_numpy(object)
             merged = []
             for known, seen in zip(before, sources.values(), strict=True):
