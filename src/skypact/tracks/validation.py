@@ -141,7 +141,10 @@ def epoch_seconds(table: pd.DataFrame) -> FloatArray:
         return pd.to_numeric(stamps, errors="coerce").to_numpy(
             dtype=np.float64, na_value=np.nan
         )
-    parsed = pd.to_datetime(stamps, utc=True, errors="coerce")
+    if pd.api.types.is_datetime64_any_dtype(stamps):
+        parsed = pd.to_datetime(stamps, utc=True)
+    else:  # text: ISO 8601 (anything else is no time), never format guessing
+        parsed = pd.to_datetime(stamps, utc=True, errors="coerce", format="ISO8601")
     nanos = parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]")
     seconds = nanos.astype(np.int64).astype(np.float64) * 1e-9
     seconds[np.isnat(nanos)] = np.nan

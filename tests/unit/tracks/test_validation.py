@@ -124,3 +124,16 @@ def test_text_where_a_number_belongs_is_rejected(column):
     assert list(validate_reports(table).reasons()) == [
         "a numeric field holds something else", None, None,
     ]  # fmt: skip
+
+
+def test_timestamps_that_are_not_iso_text_are_no_time_and_raise_nothing():
+    import warnings
+
+    from skypact.tracks.validation import epoch_seconds
+
+    table = pd.DataFrame({"timestamp": [":", "2021-10-07T12:00:00Z", "bad", None]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no format-guessing warning either
+        seconds = epoch_seconds(table)
+    assert np.isnan(seconds[[0, 2, 3]]).all()
+    assert seconds[1] == pd.Timestamp("2021-10-07T12:00:00Z").timestamp()
