@@ -1,0 +1,1 @@
+"""The service as it runs: a real ``skypact serve`` subprocess on loopback."""
