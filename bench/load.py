@@ -45,7 +45,6 @@ import datetime as dt
 import io
 import itertools
 import json
-import math
 import os
 import platform
 import pstats
@@ -71,10 +70,14 @@ if str(ROOT) not in sys.path:  # tests/ holds the agreement and server helpers
     sys.path.insert(0, str(ROOT))
 
 from tests.agreements import signed_agreement  # noqa: E402
-from tests.integration.service.server import Server, ServiceHome  # noqa: E402
+from tests.integration.service.server import (  # noqa: E402
+    SKYPACT,
+    Server,
+    ServiceHome,
+)
 
 from skypact.cli import configure_runtime  # noqa: E402
-from skypact.units import nm_to_m  # noqa: E402
+from skypact.units import kt_to_mps, nm_to_m  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_PARTIES = "usa:coalition,gbr:coalition,rus:russian,syr:russian"
@@ -91,7 +94,6 @@ PAIR_LEVELS_FT = tuple(10_000.0 + 1_500.0 * k for k in range(21))
 FIRST_CPA_S = 310.0
 """The first planted pair's closest approach (s after the start): with the default
 look-ahead of 300 s its alert is raised a few seconds into the run."""
-NM_PER_DEG_LAT = 60.0
 
 
 # ----------------------------------------------------------------------------- traffic
@@ -165,7 +167,7 @@ class Fleet:
     ) -> list[dict[str, Any]]:
         """The reports of aircraft ``rows`` at ``elapsed_s`` after the start, all
         stamped ``t_s`` (epoch s), in the API's traffic convention."""
-        distance_m = self.gs_kt[rows] * (nm_to_m(1.0) / 3600.0) * elapsed_s
+        distance_m = kt_to_mps(self.gs_kt[rows]) * elapsed_s
         lon, lat, back_deg = WGS84.fwd(
             self.lon0_deg[rows], self.lat0_deg[rows], self.trk0_deg[rows], distance_m
         )
@@ -197,11 +199,18 @@ class Fleet:
 
 
 def _offset(
-    lat_deg: float, lon_deg: float, az_deg: float, distance_nm: float
+    lat_deg: float, lon_deg: float, az_deg: float, distance_m: float
 ) -> tuple[float, float, float]:
-    """The point ``distance_nm`` away along ``az_deg``, and the azimuth back."""
-    lon, lat, back = WGS84.fwd(lon_deg, lat_deg, az_deg, nm_to_m(distance_nm))
+    """The point ``distance_m`` away along ``az_deg`` (geodesic), and the azimuth
+    from there back."""
+    lon, lat, back = WGS84.fwd(lon_deg, lat_deg, az_deg, distance_m)
     return float(lat), float(lon), float(back)
+
+
+def _north_lat_deg(north_nm: float) -> float:
+    """The latitude ``north_nm`` north (negative: south) of the centre."""
+    az_deg = 0.0 if north_nm >= 0.0 else 180.0
+    return _offset(CENTRE_LAT_DEG, CENTRE_LON_DEG, az_deg, nm_to_m(abs(north_nm)))[0]
 
 
 def cross_bloc_combinations(parties: Sequence[PartySpec]) -> list[tuple[str, str]]:
@@ -244,7 +253,6 @@ def build_fleet(
     north_nm = (n_parties - 1) * pitch_nm / 2.0
     strip_nm = [north_nm - k * pitch_nm for k in range(n_parties)]
     line_nm = [y + pitch_nm / 2.0 for y in strip_nm] + [strip_nm[-1] - pitch_nm / 2.0]
-    deg_lon_per_nm = 1.0 / (NM_PER_DEG_LAT * math.cos(math.radians(CENTRE_LAT_DEG)))
 
     party_col: list[str] = []
     lat0: list[float] = []
@@ -260,15 +268,14 @@ def build_fleet(
         line = k % lines
         level = PAIR_LEVELS_FT[k // lines]
         cpa_s = FIRST_CPA_S + k * spacing_s
-        lat_line = CENTRE_LAT_DEG + line_nm[line] / NM_PER_DEG_LAT
         half_nm = PAIR_OFFSET_NM / 2.0
-        travelled_nm = PAIR_GS_KT * cpa_s / 3600.0
+        travelled_m = kt_to_mps(PAIR_GS_KT) * cpa_s
         for party, side_nm, inbound_deg in ((a, half_nm, 90.0), (b, -half_nm, 270.0)):
-            meet_lat = lat_line + side_nm / NM_PER_DEG_LAT
+            meet_lat = _north_lat_deg(line_nm[line] + side_nm)
             # start where flying back from the meeting point for cpa_s leads; the
             # geodesic from there passes the meeting point on track inbound_deg
             la, lo, back = _offset(
-                meet_lat, CENTRE_LON_DEG, inbound_deg + 180.0, travelled_nm
+                meet_lat, CENTRE_LON_DEG, inbound_deg + 180.0, travelled_m
             )
             party_col.append(party)
             lat0.append(la)
@@ -282,14 +289,15 @@ def build_fleet(
     for k in range(background % n_parties):
         per_party[k] += 1
     for k, (spec, count) in enumerate(zip(parties, per_party, strict=True)):
-        lat_c = CENTRE_LAT_DEG + strip_nm[k] / NM_PER_DEG_LAT
-        half_lat = STRIP_HEIGHT_NM / 2.0 / NM_PER_DEG_LAT
-        half_lon = STRIP_LENGTH_NM / 2.0 * deg_lon_per_nm
+        south = _north_lat_deg(strip_nm[k] - STRIP_HEIGHT_NM / 2.0)
+        north = _north_lat_deg(strip_nm[k] + STRIP_HEIGHT_NM / 2.0)
+        half_m = nm_to_m(STRIP_LENGTH_NM / 2.0)
+        lat_c = _north_lat_deg(strip_nm[k])
+        west = _offset(lat_c, CENTRE_LON_DEG, 270.0, half_m)[1]
+        east = _offset(lat_c, CENTRE_LON_DEG, 90.0, half_m)[1]
         party_col += [spec.party] * count
-        lat0 += rng.uniform(lat_c - half_lat, lat_c + half_lat, count).tolist()
-        lon0 += rng.uniform(
-            CENTRE_LON_DEG - half_lon, CENTRE_LON_DEG + half_lon, count
-        ).tolist()
+        lat0 += rng.uniform(south, north, count).tolist()
+        lon0 += rng.uniform(west, east, count).tolist()
         trk0 += rng.choice([90.0, 270.0], count).tolist()
         gs += rng.uniform(300.0, 500.0, count).tolist()
         alt += rng.uniform(10_000.0, 40_000.0, count).tolist()
@@ -824,15 +832,22 @@ class LoadConfig:
         default_factory=lambda: parse_parties(DEFAULT_PARTIES)
     )
     pairs: int | None = None
-    """None: one per 10 s of run (at least 1)."""
+    """None: one per 10 s of run (at least 1, at most the slots: 21 levels on each of
+    the parties + 1 lines)."""
     cycle_s: float = 1.0
     database: str | None = None
     seed: int = 2015
     deflate: bool = True
     """The live feeds' clients offer permessage-deflate (as browsers do)."""
+    sample_server: bool = False
+    """Run the server under :func:`sampled_serve` (CPU by function)."""
 
     def pair_count(self) -> int:
-        return self.pairs if self.pairs is not None else max(1, self.seconds // 10)
+        """``pairs``, or one per 10 s of run up to the slots there are."""
+        if self.pairs is not None:
+            return self.pairs
+        slots = len(PAIR_LEVELS_FT) * (len(self.parties) + 1)
+        return min(slots, max(1, self.seconds // 10))
 
 
 @dataclass
@@ -856,6 +871,7 @@ class LoadResult:
     server_log_tail: str
     feeds_closed: dict[str, str | None]
     code: dict[str, Any]
+    server_profile: dict[str, Any] | None = None
 
 
 def prepare(home_dir: Path, config: LoadConfig) -> tuple[ServiceHome, dict[str, str]]:
@@ -887,7 +903,18 @@ def run_load(
     code = code_state()
     before = home.count_reports()
     log(f"server starting ({len(fleet)} aircraft, {len(fleet.pairs)} planted pairs)")
-    server = home.start(cycle_s=config.cycle_s)
+    profile_path = home_dir / "server-profile.json"
+    launcher = (
+        (
+            sys.executable,
+            str(Path(__file__).resolve()),
+            SAMPLED_SERVE,
+            str(profile_path),
+        )
+        if config.sample_server
+        else SKYPACT
+    )
+    server = home.start(cycle_s=config.cycle_s, launcher=launcher)
     try:
         log(
             f"server pid {server.pid} on {server.base_url}; load for {config.seconds} s"
@@ -925,6 +952,9 @@ def run_load(
         server_log_tail="\n".join(log_text.splitlines()[-20:]),
         feeds_closed={p: f.closed for p, f in run.feeds.items()},
         code=code,
+        server_profile=json.loads(profile_path.read_text())
+        if config.sample_server and profile_path.exists()
+        else None,
     )
 
 
@@ -975,6 +1005,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
             else config.database.split("@")[-1],
             "seed": config.seed,
             "feed_deflate": config.deflate,
+            "server_sampled": config.sample_server,
         },
         "wall_s": run.end_s - run.start_s,
         "batches": {
@@ -1015,6 +1046,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
         },
         "server_exit_code": result.server_exit_code,
         "server_stopped_cleanly": result.server_stopped_cleanly,
+        "server_profile": result.server_profile,
     }
 
 
@@ -1306,10 +1338,213 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
     return out.getvalue()
 
 
+# ------------------------------------------------------------- the server, sampled
+
+SAMPLED_SERVE = "--sampled-serve"
+"""``bench/load.py --sampled-serve OUT serve ...`` runs ``skypact serve`` (the CLI's
+``main``, unchanged) in this process with :func:`sampled_serve`'s sampler."""
+
+
+class _Stopped(BaseException):
+    """SIGTERM after uvicorn's shutdown (uvicorn re-raises the signal it caught)."""
+
+
+def _code_name(code: Any) -> str:
+    """``package/module.py:Qualified.name`` of a code object."""
+    path = Path(code.co_filename)
+    parts = path.parts
+    for anchor in ("site-packages", "src", "lib"):
+        if anchor in parts:
+            k = len(parts) - 1 - parts[::-1].index(anchor)
+            path = Path(*parts[k + 1 :])
+            break
+    return f"{path}:{getattr(code, 'co_qualname', code.co_name)}"
+
+
+def _thread_ticks(native_id: int) -> int | None:
+    """User + system clock ticks of one thread of this process."""
+    try:
+        text = Path(f"/proc/self/task/{native_id}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+_WAITING = (
+    "threading.py:Condition.wait",
+    "threading.py:Event.wait",
+    "queue.py:Queue.get",
+    "asyncio/runners.py:Runner.run",
+)
+"""Innermost functions of a thread that waits: for work (the thread pool) or, for the
+event loop, inside uvloop's C loop (which also runs the C parts of HTTP parsing and
+socket I/O: those are charged here when no Python frame is above them)."""
+
+
+def _waiting(names: Sequence[str]) -> bool:
+    return bool(names) and names[0].endswith(_WAITING)
+
+
+def sampled_serve(out: Path, argv: list[str], interval_s: float = 0.01) -> int:
+    """Run ``skypact.cli.main(argv)`` with a CPU-weighted stack sampler; write the
+    result to ``out`` (JSON) when the server stops.
+
+    Every ``interval_s`` the sampler reads each Python thread's CPU clock ticks
+    (``/proc/self/task/<tid>/stat``) and its current stack (``sys._current_frames``),
+    and charges the ticks the thread used since the last sample to every function on
+    that stack (inclusive) and to the innermost one (leaf); when the thread is back
+    to waiting (:data:`_WAITING`) at the sample but was working at the one before,
+    the ticks go to the stack it was working in. A thread blocked on a lock or waiting
+    for work uses no ticks, so it is charged nothing; threads that are not Python's
+    (the detector's OpenMP workers) are not sampled and show up as the difference
+    between the process's CPU and the sampled total. Ticks are 10 ms: the figures are
+    averages over many samples, not per call.
+    """
+    import signal
+    import threading
+
+    from skypact.cli import main as skypact_main
+
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    by_thread: Counter[str] = Counter()
+    stacks: Counter[str] = Counter()
+    stop = threading.Event()
+
+    def sample() -> None:
+        me = threading.get_ident()
+        last: dict[int, int] = {}
+        before: dict[int, list[str]] = {}
+        while not stop.wait(interval_s):
+            threads = {t.ident: t for t in threading.enumerate()}
+            for ident, frame in sys._current_frames().items():
+                thread = threads.get(ident)
+                if thread is None or thread.native_id is None:
+                    continue
+                now = _thread_ticks(thread.native_id)
+                if now is None:
+                    continue
+                used = now - last.get(ident, now)
+                last[ident] = now
+                names = []
+                walk: Any = frame
+                while walk is not None:
+                    names.append(_code_name(walk.f_code))
+                    walk = walk.f_back
+                earlier = before.get(ident)
+                before[ident] = names
+                if used <= 0:
+                    continue
+                if ident == me:
+                    by_thread["the sampler itself"] += used
+                    continue
+                if _waiting(names) and earlier is not None and not _waiting(earlier):
+                    names = earlier  # it worked, then went back to waiting
+                for name in set(names):
+                    inclusive[name] += used
+                leaf[names[0]] += used
+                main = thread is threading.main_thread()
+                stacks[("main: " if main else "") + " < ".join(names[:12])] += used
+                by_thread["event loop (main thread)" if main else "worker threads"] += (
+                    used
+                )
+
+    def stopped(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGTERM, stopped)
+    sampler = threading.Thread(target=sample, name="sampler", daemon=True)
+    started = time.monotonic()
+    cpu_before = os.times()
+    sampler.start()
+    code = 0
+    try:
+        code = skypact_main(argv)
+    except _Stopped:
+        pass
+    finally:
+        stop.set()
+        sampler.join()
+        cpu_after = os.times()
+        tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
+        out.write_text(
+            json.dumps(
+                {
+                    "wall_s": time.monotonic() - started,
+                    "process_cpu_s": (cpu_after.user + cpu_after.system)
+                    - (cpu_before.user + cpu_before.system),
+                    "tick_s": tick_s,
+                    "interval_s": interval_s,
+                    "by_thread_ticks": dict(by_thread),
+                    "inclusive_ticks": dict(inclusive.most_common(400)),
+                    "leaf_ticks": dict(leaf.most_common(200)),
+                    "stack_ticks": dict(stacks.most_common(100)),
+                }
+            )
+        )
+    return code
+
+
+def _package(name: str) -> str:
+    """The library a function belongs to (``pandas``, ``skypact``, ``json``, ...)."""
+    parts = name.split(":", 1)[0].split("/")
+    if parts[0].startswith("python3") and len(parts) > 1:
+        return parts[1].removesuffix(".py")
+    if parts[0].startswith("<frozen"):
+        return "importlib"
+    return parts[0].removesuffix(".py")
+
+
+def server_profile_table(profile: dict[str, Any], top: int = 24) -> str:
+    """The sampled server's CPU: SkyPact's functions (inclusive) and the innermost
+    functions' libraries, in CPU ms per second of wall time."""
+    tick_ms = 1000.0 * profile["tick_s"]
+    wall_s = profile["wall_s"]
+
+    def rate(ticks: float) -> str:
+        return f"{ticks * tick_ms / wall_s:,.0f}"
+
+    sampled = sum(
+        v for k, v in profile["by_thread_ticks"].items() if k != "the sampler itself"
+    )
+    lines = [
+        f"Server CPU, sampled every {1000 * profile['interval_s']:.0f} ms over "
+        f"{wall_s:,.0f} s: the process used {1000 * profile['process_cpu_s'] / wall_s:,.0f}"
+        f" ms/s, its Python threads {rate(sampled)} ms/s ("
+        + ", ".join(
+            f"{k} {rate(v)}" for k, v in sorted(profile["by_thread_ticks"].items())
+        )
+        + "); the rest is native threads (the detector's OpenMP workers) and "
+        "start-up before the first sample.",
+        "",
+        "| SkyPact function (inclusive: it and what it calls) | CPU ms per s |",
+        "|---|---:|",
+    ]
+    ours = [(k, v) for k, v in profile["inclusive_ticks"].items() if "skypact/" in k]
+    ours = [kv for kv in ours if not kv[0].startswith("skypact/cli/")]
+    for name, ticks in sorted(ours, key=lambda kv: -kv[1])[:top]:
+        lines.append(f"| `{name}` | {rate(ticks)} |")
+    by_package: Counter[str] = Counter()
+    for name, ticks in profile["leaf_ticks"].items():
+        by_package[_package(name)] += ticks
+    lines += [
+        "",
+        "| library of the innermost Python function | CPU ms per s |",
+        "|---|---:|",
+    ]
+    for package, ticks in by_package.most_common(12):
+        lines.append(f"| {package} | {rate(ticks)} |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- command
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == [SAMPLED_SERVE]:
+        return sampled_serve(Path(given[1]), given[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aircraft", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=600)
@@ -1319,13 +1554,21 @@ def main(argv: list[str] | None = None) -> int:
         help="PARTY[:BLOC],... (default %(default)s)",
     )
     parser.add_argument(
-        "--pairs", type=int, default=None, help="planted pairs (default seconds/10)"
+        "--pairs",
+        type=int,
+        default=None,
+        help="planted pairs (default seconds/10, at most 21 x (parties + 1))",
     )
     parser.add_argument("--cycle-s", type=float, default=1.0)
     parser.add_argument(
         "--database", default=None, help="postgresql://... (default SQLite)"
     )
     parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument(
+        "--sample-server",
+        action="store_true",
+        help="sample the server's CPU by function (bench/README.md, Load)",
+    )
     parser.add_argument(
         "--no-deflate",
         action="store_true",
@@ -1343,16 +1586,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     configure_runtime()
+    try:
+        parties = parse_parties(args.parties)
+    except ValueError as exc:
+        parser.error(str(exc))
     config = LoadConfig(
         aircraft=args.aircraft,
         seconds=args.seconds,
-        parties=parse_parties(args.parties),
+        parties=parties,
         pairs=args.pairs,
         cycle_s=args.cycle_s,
         database=args.database,
         seed=args.seed,
         deflate=not args.no_deflate,
+        sample_server=args.sample_server,
     )
+    try:
+        build_fleet(
+            config.aircraft,
+            config.parties,
+            seconds=config.seconds,
+            pairs=config.pair_count(),
+            seed=config.seed,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.profile_cycles:
         print(profile_in_process(config, args.profile_cycles))
         return 0
@@ -1368,6 +1626,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(home_dir, ignore_errors=True)
     report = summary(result)
     print(markdown(report))
+    if result.server_profile is not None:
+        print("\n" + server_profile_table(result.server_profile))
     if not args.no_save:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -47,9 +47,10 @@ _CONSOLE_SCRIPT = Path(sys.executable).with_name("skypact")
 SKYPACT: tuple[str, ...] = (
     (str(_CONSOLE_SCRIPT),)
     if _CONSOLE_SCRIPT.exists()
-    else (sys.executable, "-c", "from skypact.cli import entrypoint; entrypoint()")
+    else (sys.executable, "-m", "skypact.cli")
 )
-"""The ``skypact`` command: the console script beside this interpreter."""
+"""The ``skypact`` command: the console script beside this interpreter (or
+``python -m skypact.cli`` where it is not installed)."""
 
 _RUNNING = re.compile(r"Uvicorn running on http://([0-9.]+):(\d+)")
 
@@ -303,11 +304,13 @@ class ServiceHome:
         ready_timeout_s: float = 120.0,
         log_name: str = "serve.log",
         extra_args: tuple[str, ...] = (),
+        launcher: tuple[str, ...] = SKYPACT,
     ) -> Server:
         """``skypact serve`` on 127.0.0.1, a free port; returns once it answers.
 
         The server's stdout and stderr go to ``data_dir/log_name`` (appended to, so
-        that a restart keeps the earlier log).
+        that a restart keeps the earlier log). ``launcher`` is the command that takes
+        ``serve ...`` (``bench/load.py`` passes one that profiles the server).
 
         Raises:
             RuntimeError: it exited, or did not answer within ``ready_timeout_s``
@@ -317,7 +320,7 @@ class ServiceHome:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         offset = log_path.stat().st_size if log_path.exists() else 0
         command = [
-            *SKYPACT, "serve", "--agreement", str(self.agreement), *self._storage(),
+            *launcher, "serve", "--agreement", str(self.agreement), *self._storage(),
             "--host", "127.0.0.1", "--port", "0", "--cycle-s", repr(float(cycle_s)),
             *extra_args,
         ]  # fmt: skip
