@@ -12,8 +12,14 @@ on it without delivering it (alert notices still get through; link tests are ref
 until the same party restores it.
 
 Automatic traffic (sender ``skypact``): an alert notice to both parties of an alert
-when it is raised or rises a level, and the answer to every identification query,
+when it is raised or rises a level; a zone-entry notice when another side's aircraft
+enters a zone with an owner (a notified operating area, or an agreement zone), to the
+owner (affiliation, position and altitude only) and to the aircraft's party (which
+also learns which of its aircraft); and the answer to every identification query,
 computed from the picture with the owner's affiliation only (party, bloc, distance).
+
+Notified operating areas are zones while their window lasts (:attr:`Liaison.zones`);
+they are read back from the stored notifications when the service starts.
 
 Delivery. A message is *delivered* to a party when it is pushed to one of its live
 clients, or when the party reads its messages; it must then be acknowledged within the
@@ -26,7 +32,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +45,7 @@ from skypact.agreement.schema import (
     EscalationStep,
     Zone,
 )
+from skypact.alerting.events import ZoneEntry
 from skypact.alerting.lifecycle import Alert
 from skypact.errors import ConfigError, MessageStateError, NotFoundError
 from skypact.messaging import (
@@ -57,6 +64,7 @@ from skypact.messaging import (
     MessageEvent,
     MessageKind,
     OperationsNotice,
+    ZoneEntryNotice,
     accepts,
     acknowledge,
     compose,
@@ -162,6 +170,7 @@ class Liaison:
     _messages: dict[str, Message] = field(default_factory=dict)
     _channels: dict[str, Channel] = field(default_factory=dict)
     _zones: dict[str, Zone] = field(default_factory=dict)
+    _zone_notice: dict[str, str] = field(default_factory=dict)
     _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -183,6 +192,17 @@ class Liaison:
                 by = self._side.get(row.changed_by, row.changed_by)
                 channel = suspend(channel, by, row.reason or "", now)
             self._channels[channel_id] = channel
+        for message_row in self.repository.messages():
+            if message_row.kind == MessageKind.NOTIFICATION.value:
+                notice = body_from_json(message_row.kind, message_row.body)
+                assert isinstance(notice, OperationsNotice)
+                if notice.ends_at_s > now:
+                    self._add_zone(_stored_message(message_row, notice))
+
+    def _add_zone(self, message: Message) -> None:
+        zone = notice_zone(message, zone_id=f"notice-{message.message_id.lower()}")
+        self._zones[zone.id] = zone
+        self._zone_notice[zone.id] = message.message_id
 
     # -- reading ----------------------------------------------------------------
 
@@ -268,8 +288,7 @@ class Liaison:
         )
         pushed = self._record(message, actor=f"{sender}/{role}")
         if isinstance(body, OperationsNotice):
-            zone = notice_zone(message, zone_id=f"notice-{message.message_id.lower()}")
-            self._zones[zone.id] = zone
+            self._add_zone(message)
         if isinstance(body, IdentificationQuery) and picture is not None:
             pushed.extend(self._answer(message, body, picture, now))
         return message, pushed
@@ -295,6 +314,58 @@ class Liaison:
                 message_id=self._next_id(now),
                 sender=SYSTEM_SENDER,
                 recipients=parties,
+                body=body,
+                language=Language.EN,
+                sent_at_s=now,
+                ack_deadline_s=self._deadline_s,
+            )
+            pushed.extend(self._record(message, actor=SYSTEM_SENDER))
+        return pushed
+
+    def zone_notices(
+        self,
+        entry: ZoneEntry,
+        *,
+        party: str,
+        icao24: str,
+        callsign: str | None,
+        lat_deg: float,
+        lon_deg: float,
+        altitude_ft: float,
+    ) -> list[Outgoing]:
+        """Automatic notices of an aircraft's entry into a zone with an owner: one to
+        the owner's parties without the aircraft's identity, one to its own party with
+        it."""
+        zone = entry.zone
+        owner = str(zone.owner)
+        owners = frozenset(
+            p for p, side in self._side.items() if owner in (p, side)
+        ) - {party}
+        shared = ZoneEntryNotice(
+            zone_id=zone.id,
+            zone_name=zone.name,
+            owner=owner,
+            party=party,
+            bloc=self._bloc.get(party),
+            lat_deg=lat_deg,
+            lon_deg=lon_deg,
+            altitude_ft=altitude_ft,
+            at_s=entry.at_s,
+            notice_id=self._zone_notice.get(zone.id),
+        )
+        bodies: list[tuple[frozenset[str], ZoneEntryNotice]] = []
+        if owners:
+            bodies.append((owners, shared))
+        if party in self._side:
+            own = replace(shared, icao24=icao24, callsign=callsign)
+            bodies.append((frozenset({party}), own))
+        pushed: list[Outgoing] = []
+        for recipients, body in bodies:
+            now = self.clock()
+            message = compose(
+                message_id=self._next_id(now),
+                sender=SYSTEM_SENDER,
+                recipients=recipients,
                 body=body,
                 language=Language.EN,
                 sent_at_s=now,
@@ -525,6 +596,25 @@ class Liaison:
     def _next_id(self, now_s: float) -> str:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now_s))
         return f"M{stamp}-{next(self._serial):05d}"
+
+
+def _stored_message(row: MessageRow, body: Body) -> Message:
+    """A stored message as the message it was (its body already typed)."""
+    return Message(
+        message_id=row.message_id,
+        kind=MessageKind(row.kind),
+        sender=row.sender,
+        recipients=frozenset(row.recipients),
+        body=body,
+        sent_at_s=row.sent_at_s,
+        language=Language(row.language),
+        text=row.text,
+        translation=row.translation,
+        deadline_s=row.deadline_s
+        if row.deadline_s is not None
+        else row.sent_at_s + 1.0,
+        in_reply_to=row.in_reply_to,
+    )
 
 
 def message_view(

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from skypact.agreement.document import LoadedAgreement
-from skypact.alerting.events import lines_and_zones
+from skypact.alerting.events import ZoneSpec, ZoneWatch, lines_and_zones
 from skypact.alerting.levels import profile_from_agreement
 from skypact.alerting.lifecycle import AlertEvent, AlertEventKind, AlertState
 from skypact.alerting.monitor import AlertMonitor
@@ -64,8 +65,10 @@ from skypact.storage.repository import (
     Repository,
 )
 from skypact.tracks.ingest.base import report_table
+from skypact.tracks.model import StateArrays
 from skypact.tracks.store import TrackStore
 from skypact.tracks.validation import epoch_seconds, validate_reports
+from skypact.units import m_to_ft
 
 __all__ = [
     "REPORT_FIELDS",
@@ -149,6 +152,7 @@ class Service:
     _last_cycle_s: float | None = None
     _history_s: dict[str, float] = field(default_factory=dict)
     _serial: int = 0
+    _zones: tuple[ZoneSpec, ...] = ()
 
     def __post_init__(self) -> None:
         content = self.agreement.content
@@ -168,7 +172,23 @@ class Service:
         self._parties = frozenset(p.id for p in content.parties)
         self._level_names = {lv.severity: lv.name for lv in content.alerting.levels}
         self.liaison = Liaison(content, self.repository, clock=self.clock)
+        self._zone_watch = ZoneWatch(
+            side_of={p.id: (p.bloc or p.id) for p in content.parties}
+        )
         self._need_now = self.need
+        self._refresh_zones()
+
+    def _refresh_zones(self) -> None:
+        """The zones watched for entries (the agreement's and the notified operating
+        areas), and the need-to-know rules with the notified areas shared."""
+        content = self.agreement.content
+        notified = lines_and_zones(
+            content.model_copy(update={"zones": self.liaison.zones})
+        )[1]
+        self._zones = lines_and_zones(content)[1] + notified
+        self._need_now = replace(
+            self.need, shared_zones=self.need.shared_zones + notified
+        )
 
     # -- parties -------------------------------------------------------------------
 
@@ -316,6 +336,7 @@ class Service:
             line_out.extend(self.liaison.tick(now))
             self.store.expire(now)
             tracks = self.store.tracks(now)
+            line_out.extend(self._zone_entries(states, keys, tracks, now))
             self._store_history(tracks)
             current = self._monitor.alerts
             pictures = {
@@ -337,6 +358,41 @@ class Service:
             subscriber.deliver(picture_message(released))
         self._push(line_out)
         return outcome.events
+
+    def _zone_entries(
+        self,
+        states: StateArrays,
+        keys: npt.NDArray[np.object_],
+        tracks: pd.DataFrame,
+        now: float,
+    ) -> list[Outgoing]:
+        """Notices of other sides' aircraft entering owned zones this cycle."""
+        entries = self._zone_watch.step(states, keys, now, self._zones)
+        if not entries:
+            return []
+        callsigns = dict(
+            zip(
+                tracks["party"].astype(str) + ":" + tracks["icao24"].astype(str),
+                tracks["callsign"],
+                strict=True,
+            )
+        )
+        out: list[Outgoing] = []
+        for entry in entries:
+            k = entry.index
+            callsign = callsigns.get(entry.key)
+            out.extend(
+                self.liaison.zone_notices(
+                    entry,
+                    party=entry.key.split(":", 1)[0],
+                    icao24=str(states.aircraft_id[k]),
+                    callsign=callsign if isinstance(callsign, str) else None,
+                    lat_deg=float(states.lat_deg[k]),
+                    lon_deg=float(states.lon_deg[k]),
+                    altitude_ft=float(m_to_ft(states.alt_m[k])),
+                )
+            )
+        return out
 
     def _push(self, outgoing: Sequence[Outgoing]) -> None:
         """Deliver line traffic to each party's live clients; pushed counts as delivered."""
@@ -504,14 +560,7 @@ class Service:
                 picture=tracks,
             )
             if message.kind.value == "notification":
-                zones = lines_and_zones(
-                    self.agreement.content.model_copy(
-                        update={"zones": self.liaison.zones}
-                    )
-                )[1]
-                self._need_now = replace(
-                    self.need, shared_zones=self.need.shared_zones + zones
-                )
+                self._refresh_zones()
         self._push(outgoing)
         return message_view(message, "sent")
 

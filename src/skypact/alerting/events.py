@@ -10,6 +10,10 @@ Pure functions over two consecutive pictures (the same aircraft, earlier and now
 - an **emergency** is a transponder code 7500 (unlawful interference), 7600 (radio
   failure) or 7700 (general emergency) that an aircraft starts to squawk.
 
+A live service watches zones cycle by cycle with :class:`ZoneWatch`: it reports each
+aircraft's entry into a zone that has an owner, for aircraft of the other sides only
+(the owner's own aircraft are expected there).
+
 Geometry is done in longitude/latitude degrees, which is exact enough for the short
 steps between two pictures (seconds of flight); lines and zones crossing the
 antimeridian are not supported.
@@ -19,20 +23,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 from skypact.agreement.schema import AgreementFile
+from skypact.tracks.model import StateArrays
 from skypact.units import FloatArray, ft_to_m
 
 __all__ = [
     "EMERGENCY_CODES",
     "EventKind",
     "LineSpec",
+    "ZoneEntry",
     "ZoneSpec",
+    "ZoneWatch",
     "crossings",
     "inside_zone",
     "lines_and_zones",
@@ -67,7 +75,8 @@ class LineSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ZoneSpec:
-    """A zone: polygon (lon, lat), altitude band (m), time window (epoch s)."""
+    """A zone: polygon (lon, lat), altitude band (m), time window (epoch s), and the
+    party or bloc that owns it, if any."""
 
     id: str
     name: str
@@ -76,6 +85,7 @@ class ZoneSpec:
     ceiling_m: float
     starts_s: float | None
     ends_s: float | None
+    owner: str | None = None
 
 
 def lines_and_zones(
@@ -105,6 +115,7 @@ def lines_and_zones(
             ceiling_m=ft_to_m(zone.ceiling_ft),
             starts_s=epoch(zone.starts_at),
             ends_s=epoch(zone.ends_at),
+            owner=zone.owner,
         )
         for zone in content.zones
     )
@@ -158,3 +169,97 @@ def inside_zone(
         return np.zeros(len(lat), dtype=bool)
     inside: npt.NDArray[np.bool_] = shapely.contains_xy(zone.polygon, lon, lat)
     return inside & (alt_m >= zone.floor_m) & (alt_m <= zone.ceiling_m)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ZoneEntry:
+    """An aircraft seen inside a zone it was not inside at the previous cycle.
+
+    Attributes:
+        zone: the zone entered.
+        key: the aircraft's key (as the caller names aircraft, e.g. ``party:icao24``).
+        index: its row in the states the entry was seen in.
+        at_s: the cycle's time, epoch seconds.
+    """
+
+    zone: ZoneSpec
+    key: str
+    index: int
+    at_s: float
+
+
+@dataclass
+class ZoneWatch:
+    """Entries of other sides' aircraft into owned zones, cycle after cycle.
+
+    Each :meth:`step` judges every aircraft against every zone that has an owner and
+    is in force (:func:`inside_zone`), skipping aircraft of the owner's side, and
+    reports the aircraft now inside that were not at the previous step (an aircraft
+    already inside when a zone comes into force, or when it is first seen, has
+    entered too). An aircraft that leaves and comes back within ``rearm_s`` is not
+    reported again (a track skimming a boundary would otherwise enter at every other
+    cycle); one that is no longer in the states is forgotten.
+
+    Attributes:
+        side_of: each party's side (its bloc, or itself); a zone's owner may be a
+            party or a side.
+        rearm_s: how long after leaving a zone a new entry is reported again.
+    """
+
+    side_of: Mapping[str, str]
+    rearm_s: float = 60.0
+    _inside: dict[tuple[str, str], float] = field(default_factory=dict)
+    _left_s: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def step(
+        self,
+        states: StateArrays,
+        keys: Sequence[str] | npt.NDArray[np.object_],
+        now_s: float,
+        zones: Sequence[ZoneSpec],
+    ) -> list[ZoneEntry]:
+        """The entries seen at ``now_s`` (states and keys row for row)."""
+        owned = [zone for zone in zones if zone.owner is not None]
+        if not owned:
+            self._inside.clear()
+            self._left_s.clear()
+            return []
+        n = len(keys)
+        party = (
+            np.asarray(states.party, dtype=object)
+            if states.party is not None
+            else np.full(n, "", dtype=object)
+        )
+        side = np.asarray([self.side_of.get(str(p), str(p)) for p in party], object)
+        entries: list[ZoneEntry] = []
+        inside_now: dict[tuple[str, str], float] = {}
+        for zone in owned:
+            owner = str(zone.owner)
+            owner_side = self.side_of.get(owner, owner)
+            other = side != owner_side
+            if not other.any():
+                continue
+            inside = inside_zone(
+                zone, states.lat_deg, states.lon_deg, states.alt_m, now_s
+            )
+            for k in np.flatnonzero(inside & other).tolist():
+                key = str(keys[k])
+                slot = (key, zone.id)
+                inside_now[slot] = self._inside.get(slot, now_s)
+                if slot in self._inside:
+                    continue
+                left_s = self._left_s.get(slot)
+                if left_s is not None and now_s - left_s < self.rearm_s:
+                    continue
+                entries.append(ZoneEntry(zone=zone, key=key, index=k, at_s=now_s))
+        present = {str(k) for k in keys}
+        for slot in self._inside.keys() - inside_now.keys():
+            if slot[0] in present:
+                self._left_s[slot] = now_s
+        self._left_s = {
+            slot: t
+            for slot, t in self._left_s.items()
+            if slot[0] in present and now_s - t < self.rearm_s
+        }
+        self._inside = inside_now
+        return entries

@@ -49,6 +49,7 @@ from skypact.messaging.model import (
     Message,
     MessageKind,
     OperationsNotice,
+    ZoneEntryNotice,
     kind_of,
     notice_zone,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "MessageKind",
     "OperationsNotice",
     "RecipientStatus",
+    "ZoneEntryNotice",
     "accepts",
     "acknowledge",
     "compose",

@@ -25,7 +25,8 @@ Rules (:func:`suspend`, :func:`restore`):
 
 What survives a suspension (:func:`accepts`):
 
-- **alert notices are always delivered**: a predicted conflict concerns the safety of
+- **alert notices and zone-entry notices are always delivered**: a predicted conflict,
+  or another side's aircraft inside a notified operating area, concerns the safety of
   aircraft in the air, which a political suspension does not change;
 - **link tests are refused**: a drill of a line known to be suspended tests nothing;
 - **everything else is recorded but not delivered** (``recorded-undelivered``): the
@@ -212,7 +213,7 @@ def accepts(channel: Channel, kind: MessageKind) -> Disposition:
     """What the channel does with a message of this kind, in its current state."""
     if channel.state is not ChannelState.SUSPENDED:
         return Disposition.DELIVERED
-    if kind == MessageKind.ALERT_NOTICE:
+    if kind in (MessageKind.ALERT_NOTICE, MessageKind.ZONE_ENTRY_NOTICE):
         return Disposition.DELIVERED
     if kind == MessageKind.LINK_TEST:
         return Disposition.REFUSED

@@ -9,6 +9,9 @@ A message has a *kind* and a *body* of the matching type:
 - ``identification-answer``, :class:`IdentificationAnswer`: the owners' affiliation,
   nothing more;
 - ``alert-notice``, :class:`AlertNotice`: a conflict alert, for the parties involved;
+- ``zone-entry-notice``, :class:`ZoneEntryNotice`: another side's aircraft entered a
+  zone with an owner (a notified operating area, or an agreement zone), for the owner
+  and for the aircraft's party;
 - ``link-test``, :class:`LinkTest`: a drill of the line itself.
 
 There is no separate priority: what differs between kinds (an alert notice gets through
@@ -53,6 +56,7 @@ __all__ = [
     "Message",
     "MessageKind",
     "OperationsNotice",
+    "ZoneEntryNotice",
     "kind_of",
     "notice_zone",
 ]
@@ -70,6 +74,7 @@ class MessageKind(enum.StrEnum):
     IDENTIFICATION_QUERY = "identification-query"
     IDENTIFICATION_ANSWER = "identification-answer"
     ALERT_NOTICE = "alert-notice"
+    ZONE_ENTRY_NOTICE = "zone-entry-notice"
     LINK_TEST = "link-test"
 
 
@@ -271,6 +276,49 @@ class AlertNotice:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ZoneEntryNotice:
+    """An aircraft of another side entered a zone that has an owner.
+
+    Two notices are sent for one entry: to the zone's owner, which learns the
+    aircraft's affiliation, position and altitude (it is released to it inside a shared
+    zone) but never its address or callsign; and to the aircraft's own party, which
+    also learns which of its aircraft it is (``icao24``, ``callsign``).
+
+    Attributes:
+        zone_id: the zone (``notice-...`` for a notified operating area).
+        zone_name: its name (a notice's description).
+        owner: the party or bloc that owns the zone (a notice's sender).
+        party: the entering aircraft's party.
+        bloc: that party's bloc, if any.
+        lat_deg, lon_deg: where it was when its entry was seen (WGS84).
+        altitude_ft: its barometric altitude then.
+        at_s: when the entry was seen, epoch seconds.
+        notice_id: the notification that declared the zone, if one did.
+        icao24, callsign: the aircraft's identity, only in the notice to its own party.
+    """
+
+    zone_id: str
+    zone_name: str
+    owner: str
+    party: str
+    lat_deg: float
+    lon_deg: float
+    altitude_ft: float
+    at_s: float
+    bloc: str | None = None
+    notice_id: str | None = None
+    icao24: str | None = None
+    callsign: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("zone_id", "zone_name", "owner", "party"):
+            _text(name, getattr(self, name))
+        _position(self.lat_deg, self.lon_deg, "position")
+        _finite("altitude_ft", self.altitude_ft)
+        _finite("at_s", self.at_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LinkTest:
     """A drill of the line: the recipients acknowledge, nothing else is asked."""
 
@@ -286,6 +334,7 @@ Body = (
     | IdentificationQuery
     | IdentificationAnswer
     | AlertNotice
+    | ZoneEntryNotice
     | LinkTest
 )
 
@@ -295,6 +344,7 @@ _KINDS: dict[type[Body], MessageKind] = {
     IdentificationQuery: MessageKind.IDENTIFICATION_QUERY,
     IdentificationAnswer: MessageKind.IDENTIFICATION_ANSWER,
     AlertNotice: MessageKind.ALERT_NOTICE,
+    ZoneEntryNotice: MessageKind.ZONE_ENTRY_NOTICE,
     LinkTest: MessageKind.LINK_TEST,
 }
 

@@ -41,6 +41,7 @@ from skypact.messaging.model import (
     Language,
     LinkTest,
     OperationsNotice,
+    ZoneEntryNotice,
 )
 
 __all__ = [
@@ -318,6 +319,43 @@ def _alert(body: AlertNotice, language: Language, source: Language) -> list[str]
     return lines
 
 
+def _zone_entry(
+    body: ZoneEntryNotice, language: Language, source: Language
+) -> list[str]:
+    seen = format_time(body.at_s)
+    where = format_position(body.lat_deg, body.lon_deg)
+    altitude = _feet(body.altitude_ft, language)
+    if language is _EN:
+        bloc = "" if body.bloc is None else f", bloc {body.bloc}"
+        lines = [
+            "ZONE ENTRY",
+            f"Zone: {body.zone_id} ({body.zone_name}), owner {body.owner}",
+            f"Aircraft of party {body.party}{bloc}",
+        ]
+        if body.icao24 is not None:
+            callsign = "" if body.callsign is None else f", callsign {body.callsign}"
+            lines.append(f"Your aircraft: {body.icao24}{callsign}")
+        lines += [f"Entered: {seen}", f"Position: {where}", f"Altitude: {altitude}"]
+        if body.notice_id is not None:
+            lines.append(f"Zone notified in message {body.notice_id}.")
+        lines.append("Acknowledge, and act to keep separation.")
+        return lines
+    bloc = "" if body.bloc is None else f", блок {body.bloc}"
+    lines = [
+        "ВХОД В ЗОНУ",
+        f"Зона: {body.zone_id} ({body.zone_name}), владелец {body.owner}",
+        f"Воздушное судно стороны {body.party}{bloc}",
+    ]
+    if body.icao24 is not None:
+        callsign = "" if body.callsign is None else f", позывной {body.callsign}"
+        lines.append(f"Ваше воздушное судно: {body.icao24}{callsign}")
+    lines += [f"Вход: {seen}", f"Координаты: {where}", f"Высота: {altitude}"]
+    if body.notice_id is not None:
+        lines.append(f"Зона объявлена в сообщении {body.notice_id}.")
+    lines.append("Подтвердите получение и примите меры по сохранению интервалов.")
+    return lines
+
+
 def _link_test(body: LinkTest, language: Language, source: Language) -> list[str]:
     if language is _EN:
         return [
@@ -339,6 +377,7 @@ _WRITERS: dict[type[Body], Callable[..., list[str]]] = {
     IdentificationQuery: _query,
     IdentificationAnswer: _answer,
     AlertNotice: _alert,
+    ZoneEntryNotice: _zone_entry,
     LinkTest: _link_test,
 }
 

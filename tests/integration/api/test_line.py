@@ -173,6 +173,104 @@ class TestPicturesOnTheLine:
         assert GBR_TANKER.callsign not in rus.text
 
 
+def notify_area_ahead_of_the_tanker(deployment):
+    """rus notifies an area whose northern edge is 1 NM south of the British tanker
+    (flying south at 450 kt: it enters some 8 s later), FL200-FL400, for an hour."""
+    now = GBR_TANKER.report(T0_S, deployment.clock.now_s)
+    lat, lon = float(str(now["latitude"])), float(str(now["longitude"]))
+    north = lat - 1.0 / 60.0
+    area = [[north, lon - 0.3], [north, lon + 0.3], [north - 0.3, lon + 0.3],
+            [north - 0.3, lon - 0.3]]  # fmt: skip
+    sent = send(
+        deployment, "rus", "notification",
+        {"area": area, "floor_ft": 20000.0, "ceiling_ft": 40000.0,
+         "starts_at_s": T0_S, "ends_at_s": T0_S + 3600.0,
+         "description": "training area"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    return sent.json()["message_id"]
+
+
+def zone_notices(deployment, party):
+    return [m for m in messages(deployment, party) if m["kind"] == "zone-entry-notice"]
+
+
+class TestNotifiedAreas:
+    def test_an_aircraft_of_the_other_side_entering_is_notified_to_both(
+        self, deployment
+    ):
+        report_all(deployment)
+        deployment.cycle()
+        notice_id = notify_area_ahead_of_the_tanker(deployment)
+        for _ in range(6):
+            report_all(deployment)
+            deployment.cycle()
+        assert zone_notices(deployment, "rus") == []  # not in it yet
+        for _ in range(10):
+            report_all(deployment)
+            deployment.cycle()
+        (to_owner,) = zone_notices(deployment, "rus")
+        assert to_owner["sender"] == "skypact"
+        assert to_owner["recipients"] == ["rus"]
+        body = to_owner["body"]
+        assert (body["owner"], body["party"], body["bloc"]) == (
+            "rus",
+            "gbr",
+            "coalition",
+        )
+        assert body["notice_id"] == notice_id
+        assert body["zone_id"] == f"notice-{notice_id.lower()}"
+        assert 20000.0 <= body["altitude_ft"] <= 40000.0
+        assert body["icao24"] is None
+        assert body["callsign"] is None
+        assert GBR_TANKER.icao24 not in json.dumps(messages(deployment, "rus"))
+        assert GBR_TANKER.callsign not in json.dumps(messages(deployment, "rus"))
+        assert "ZONE ENTRY" in to_owner["text"]
+        assert to_owner["translation"]  # the Russian text is kept beside it
+        (to_own_party,) = zone_notices(deployment, "gbr")
+        assert to_own_party["recipients"] == ["gbr"]
+        assert to_own_party["body"]["icao24"] == GBR_TANKER.icao24
+        assert to_own_party["body"]["callsign"] == GBR_TANKER.callsign
+        assert zone_notices(deployment, "usa") == []  # not its aircraft, not its zone
+        # acknowledged like any message
+        answer = deployment.client.post(
+            f"/api/v1/messages/{to_owner['message_id']}/ack",
+            headers=deployment.auth("rus"),
+        )
+        assert answer.status_code == 200
+        assert deployment.runtime.repository.verify_audit().ok
+
+    def test_a_notified_area_outlives_a_restart(self, tmp_path):
+        from skypact.runtime import open_runtime
+        from tests.integration.api.conftest import deploy
+
+        first = deploy(tmp_path)
+        with first.client:
+            report_all(first)
+            first.cycle()
+            notice_id = notify_area_ahead_of_the_tanker(first)
+        first.runtime.close()
+        again = open_runtime(first.runtime.settings, clock=first.clock)
+        try:
+            (zone,) = again.service.liaison.zones
+            assert zone.id == f"notice-{notice_id.lower()}"
+            for _ in range(16):
+                first.clock.now_s += 1.0
+                principal = again.repository.authenticate(
+                    first.token("gbr"), first.clock()
+                )
+                body = [GBR_TANKER.report(T0_S, first.clock.now_s)]
+                again.service.submit_reports(principal, body)
+                again.service.cycle()
+            notices = [
+                m for m in again.repository.messages("rus")
+                if m.kind == "zone-entry-notice"
+            ]  # fmt: skip
+            assert [m.body["party"] for m in notices] == ["gbr"]
+        finally:
+            again.close()
+
+
 class TestAlertsOnTheLine:
     def test_alert_notices_go_to_the_two_parties(self, deployment):
         for _ in range(12):

@@ -138,6 +138,7 @@ class TestAccepts:
         ("kind", "disposition"),
         [
             (MessageKind.ALERT_NOTICE, Disposition.DELIVERED),
+            (MessageKind.ZONE_ENTRY_NOTICE, Disposition.DELIVERED),
             (MessageKind.LINK_TEST, Disposition.REFUSED),
             (MessageKind.FREE_TEXT, Disposition.RECORDED_UNDELIVERED),
             (MessageKind.NOTIFICATION, Disposition.RECORDED_UNDELIVERED),

@@ -73,6 +73,7 @@ class TestMessageKind:
             "identification-query",
             "link-test",
             "notification",
+            "zone-entry-notice",
         ]
 
     @pytest.mark.parametrize(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ from skypact.messaging.model import (
     Language,
     LinkTest,
     OperationsNotice,
+    ZoneEntryNotice,
 )
 from skypact.messaging.templates import (
     FLIGHT_LEVEL_FROM_FT,
@@ -228,6 +230,49 @@ class TestIdentification:
             "Заявленных воздушных судов в пределах радиуса запроса нет:"
             " объект остаётся неопознанным."
         )
+
+
+class TestZoneEntryNotice:
+    BODY = ZoneEntryNotice(
+        zone_id="notice-m1", zone_name="training area", owner="rus", party="gbr",
+        bloc="coalition", lat_deg=35.5, lon_deg=36.25, altitude_ft=30000.0,
+        at_s=T0 + 70.0, notice_id="M1",
+    )  # fmt: skip
+
+    def test_to_the_owner_without_the_aircrafts_identity(self):
+        original, translation = render_both(self.BODY, EN)
+        assert original.splitlines() == [
+            "ZONE ENTRY",
+            "Zone: notice-m1 (training area), owner rus",
+            "Aircraft of party gbr, bloc coalition",
+            "Entered: 2015-10-20 12:01:10Z",
+            f"Position: {format_position(35.5, 36.25)}",
+            "Altitude: 30,000 ft",
+            "Zone notified in message M1.",
+            "Acknowledge, and act to keep separation.",
+        ]
+        assert translation is not None
+        assert translation.splitlines()[:3] == [
+            "ВХОД В ЗОНУ",
+            "Зона: notice-m1 (training area), владелец rus",
+            "Воздушное судно стороны gbr, блок coalition",
+        ]
+        assert "Зона объявлена в сообщении M1." in translation
+
+    def test_to_the_aircrafts_own_party_with_its_identity(self):
+        own = dataclasses.replace(self.BODY, icao24="43c5a1", callsign="TARTN61")
+        assert "Your aircraft: 43c5a1, callsign TARTN61" in render(own, EN)
+        assert "Ваше воздушное судно: 43c5a1, позывной TARTN61" in render(own, RU)
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [({"zone_id": ""}, "zone_id"), ({"lat_deg": 91.0}, "position"),
+         ({"altitude_ft": float("nan")}, "altitude_ft"), ({"owner": " "}, "owner")],
+    )  # fmt: skip
+    def test_refused(self, changes, field):
+        with pytest.raises(ConfigError) as caught:
+            dataclasses.replace(self.BODY, **changes)
+        assert caught.value.name == field
 
 
 class TestAlertNotice:
