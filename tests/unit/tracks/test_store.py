@@ -140,3 +140,157 @@ def test_rejected_reports_never_reach_a_track_and_are_counted():
     assert (outcome.rows, outcome.accepted) == (3, 2)
     assert outcome.rejected == {"position jump implies an impossible speed": 1}
     assert store.tracks(T0 + 2.0).iloc[0]["latitude"] == 45.001
+
+
+def test_a_dropped_track_comes_back_as_a_new_track_without_its_old_positions():
+    store = TrackStore()
+    first = rows("4ca123", "asterix-cat048", [0.0, 4.0], latitude=[45.0, 45.01],
+                 longitude=[16.0, 16.0], altitude=30_000.0)  # fmt: skip
+    store.ingest(first, party="blue")
+    drop_s = TIMEOUTS["asterix-cat048"].drop_after_s
+    assert store.expire(T0 + 4.0 + drop_s + 1) == [("blue", "4ca123")]
+    again = rows("4ca123", "asterix-cat048", [500.0], latitude=-45.0, longitude=100.0,
+                 altitude=31_000.0)  # fmt: skip
+    assert store.ingest(again, party="blue").accepted == 1
+    track = store.tracks(T0 + 500.0).iloc[0]
+    assert len(store) == 1
+    assert (track["latitude"], track["longitude"]) == (-45.0, 100.0)
+    # one position only: nothing to estimate a velocity from (not the old track's)
+    assert not track["velocity_estimated"]
+    assert np.isnan(track["groundspeed"])
+    assert np.isnan(track["vertical_rate"])
+    assert track["sources"] == "asterix-cat048"
+    assert track["status"] == "live"
+
+
+def test_two_positions_in_one_batch_give_the_estimate_and_an_older_one_is_ignored():
+    store = TrackStore()
+    lat, lon = along(50.0, 4.0, 90.0, 360.0, [0.0, 4.0, 8.0])  # at t=100, 104, 108
+    store.ingest(rows("4ca999", "asterix-cat048", [0.0], latitude=lat[0],
+                      longitude=lon[0]), party="blue")  # fmt: skip
+    store.ingest(rows("4ca999", "asterix-cat048", [100.0, 104.0], latitude=lat[:2],
+                      longitude=lon[:2]), party="blue")  # fmt: skip
+    track = store.tracks(T0 + 104.0).iloc[0]
+    # the batch's own two positions, not the stored one (t=0: 14 kt over 104 s)
+    assert track["groundspeed"] == pytest.approx(360.0, rel=1e-3)
+    assert track["track"] == pytest.approx(90.0, abs=0.1)
+    # another source's older position leaves the track as it is
+    store.ingest(rows("4ca999", "modes", [102.0], latitude=lat[0],
+                      longitude=lon[0]), party="blue")  # fmt: skip
+    again = store.tracks(T0 + 104.0).iloc[0]
+    assert (again["latitude"], again["longitude"]) == (lat[1], lon[1])
+    assert again["position_source"] == "asterix-cat048"
+    assert again["groundspeed"] == pytest.approx(360.0, rel=1e-3)
+    assert again["sources"] == "asterix-cat048,modes"
+    # the next single position pairs with the stored latest
+    store.ingest(rows("4ca999", "asterix-cat048", [108.0], latitude=lat[2],
+                      longitude=lon[2]), party="blue")  # fmt: skip
+    assert store.tracks(T0 + 108.0).iloc[0]["groundspeed"] == pytest.approx(
+        360.0, rel=1e-3
+    )
+
+
+def test_tracks_and_snapshot_stay_sorted_as_aircraft_arrive_between_others():
+    store = TrackStore()
+
+    def report(icao24: str, t: float) -> pd.DataFrame:
+        return rows(icao24, "modes", [t], latitude=45.0, longitude=16.0,
+                    altitude=30_000.0, groundspeed=400.0, track=90.0,
+                    vertical_rate=0.0)  # fmt: skip
+
+    store.ingest(pd.concat([report("c00003", 0.0), report("a00001", 0.0)]),
+                 party="red")  # fmt: skip
+    store.ingest(report("b00002", 1.0), party="red")
+    store.ingest(report("b00002", 1.0), party="blue")
+    expected = [("blue", "b00002"), ("red", "a00001"), ("red", "b00002"),
+                ("red", "c00003")]  # fmt: skip
+    tracks = store.tracks(T0 + 1.0)
+    assert list(zip(tracks["party"], tracks["icao24"], strict=True)) == expected
+    assert list(tracks.index) == [0, 1, 2, 3]
+    snap = store.snapshot(T0 + 1.0)
+    assert snap.party is not None
+    assert list(zip(snap.party, snap.aircraft_id, strict=True)) == expected
+
+
+def test_many_aircraft_grow_the_store_and_expire_keeps_the_others_intact():
+    store = TrackStore()
+    icao24s = [f"{k:06x}" for k in range(300)]
+    for start in range(0, 300, 100):  # three batches: the rows grow twice
+        batch = pd.concat(
+            [rows(icao24, "modes", [float(k)], latitude=45.0 + k / 1000,
+                  longitude=16.0, altitude=30_000.0, groundspeed=400.0,
+                  track=90.0, vertical_rate=0.0)
+             for k, icao24 in enumerate(icao24s[start : start + 100], start)]
+        )  # fmt: skip
+        store.ingest(batch, party="blue")
+    assert len(store) == 300
+    # the first 100 reported at t < 100: dropped 60 s after
+    now = T0 + 99.0 + TIMEOUTS["modes"].drop_after_s + 0.5
+    gone = store.expire(now)
+    assert gone == [("blue", icao24) for icao24 in icao24s[:100]]
+    assert len(store) == 200
+    tracks = store.tracks(now)
+    assert list(tracks["icao24"]) == icao24s[100:]
+    assert tracks["latitude"].tolist() == [45.0 + k / 1000 for k in range(100, 300)]
+    # the rows freed are reused cleanly by a new aircraft
+    store.ingest(rows("000000", "modes", [200.0], latitude=1.0, longitude=2.0),
+                 party="blue")  # fmt: skip
+    track = store.tracks(now).iloc[0]
+    assert (track["icao24"], track["latitude"], track["longitude"]) == (
+        "000000",
+        1.0,
+        2.0,
+    )
+    assert np.isnan(track["altitude"])
+    assert track["sources"] == "modes"
+
+
+def test_tracks_follow_every_change_and_callers_cannot_change_the_store():
+    store = TrackStore()
+    report = rows("4ca123", "modes", [0.0], latitude=45.0, longitude=16.0,
+                  altitude=30_000.0, groundspeed=400.0, track=90.0)  # fmt: skip
+    store.ingest(report, party="blue")
+    first = store.tracks(T0 + 1.0)
+    first.loc[0, "latitude"] = -1.0
+    first["status"] = "mine"
+    assert store.tracks(T0 + 1.0)["latitude"].item() == 45.0
+    assert store.tracks(T0 + 1.0)["status"].item() == "live"
+    store.ingest(rows("4ca123", "modes", [1.0], latitude=45.001, longitude=16.0),
+                 party="blue")  # fmt: skip
+    assert store.tracks(T0 + 1.0)["latitude"].item() == 45.001
+    # timeouts changed in place take effect at once
+    store.timeouts["modes"] = TIMEOUTS["modes"].__class__(0.5, 60.0)
+    assert store.tracks(T0 + 2.0)["status"].item() == "coasting"
+
+
+def test_sources_and_quality_accumulate_across_batches():
+    store = TrackStore()
+    mixed = pd.concat([
+        rows("4ca123", "sbs", [0.0], latitude=45.0, longitude=16.0, nacp=8.0),
+        rows("4ca123", "asterix-cat048", [1.0], latitude=45.0, longitude=16.0),
+    ])  # fmt: skip
+    store.ingest(mixed, party="blue")
+    store.ingest(rows("4ca123", "modes", [2.0], latitude=45.0, longitude=16.0,
+                      nacp=[np.nan], nic=7.0), party="blue")  # fmt: skip
+    track = store.tracks(T0 + 2.0).iloc[0]
+    assert track["sources"] == "asterix-cat048,modes,sbs"
+    assert (track["nacp"], track["nic"]) == (8.0, 7.0)
+    assert np.isnan(track["nuc_p"])
+
+
+def test_position_time_of_a_track():
+    store = TrackStore()
+    assert store.position_time_s("usa", "ae0001") is None
+    table = pd.DataFrame(
+        {
+            "timestamp": [T0 + 1.0, T0 + 3.0],
+            "icao24": ["ae0001", "ae0001"],
+            "latitude": [34.0, 34.01],
+            "longitude": [38.0, 38.0],
+            "altitude": [30000.0, 30000.0],
+            "source": ["table", "table"],
+        }
+    )
+    store.ingest(table, party="usa")
+    assert store.position_time_s("usa", "ae0001") == T0 + 3.0
+    assert store.position_time_s("rus", "ae0001") is None  # another party's key
