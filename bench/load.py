@@ -362,7 +362,9 @@ class FeedMessage:
     own: int = 0
     others: int = 0
     own_newest_s: float | None = None
-    """A picture's newest own report timestamp: which batch the cycle included."""
+    """A picture's newest own report timestamp (which batch the picture included), or
+    an alert's ``data_at_s`` (the newest position of the party's own aircraft in it
+    that the alerting cycle judged: which batch the alert was computed on)."""
     alert: dict[str, Any] | None = None
 
 
@@ -423,6 +425,8 @@ async def _listen(ws: ClientConnection, feed: Feed) -> None:
                 message.own_newest_s = max(stamps) if stamps else None
             elif kind == "alert":
                 message.alert = data["alert"]
+                message.at_s = data.get("at_s")
+                message.own_newest_s = data.get("data_at_s")
             feed.messages.append(message)
     except ConnectionClosed as exc:
         feed.closed = f"closed by the server: {exc}"
@@ -596,6 +600,10 @@ class Latencies:
 
     report_to_feed_s: list[float] = field(default_factory=list)
     report_to_alert_s: list[float] = field(default_factory=list)
+    """From the newest report of the alert's two aircraft (the one that completed
+    what the alerting cycle judged) to the alert on each of the two feeds."""
+    own_report_to_alert_s: list[float] = field(default_factory=list)
+    """From the feed's own party's newest report the cycle judged, to the alert."""
     cycle_to_picture_s: list[float] = field(default_factory=list)
     cycle_to_alert_s: list[float] = field(default_factory=list)
     post_s: list[float] = field(default_factory=list)
@@ -647,21 +655,43 @@ def latencies(run: LoadRun) -> Latencies:
                 out.never_on_feed += 1
                 continue
             out.report_to_feed_s.append(pictures[k].received_s - batch.sent_s)
-        following: FeedMessage | None = None
-        for message in reversed(feed.messages):
+        for message in feed.messages:
             if message.kind == "picture":
-                following = message
                 if message.at_s is not None:
                     out.cycle_to_picture_s.append(message.received_s - message.at_s)
-            elif message.kind == "alert" and following is not None:
-                # the picture that follows an alert is the same cycle's
-                if following.at_s is not None:
-                    out.cycle_to_alert_s.append(message.received_s - following.at_s)
-                newest_sent = _sent_of(stamps, sent, following.own_newest_s)
+            elif message.kind == "alert":
+                if message.at_s is not None:
+                    out.cycle_to_alert_s.append(message.received_s - message.at_s)
+                newest_sent = _sent_of(stamps, sent, message.own_newest_s)
                 if newest_sent is not None:
-                    out.report_to_alert_s.append(message.received_s - newest_sent)
+                    out.own_report_to_alert_s.append(message.received_s - newest_sent)
                 else:
                     out.alerts_unmatched += 1
+    # the same alert transition reaches both parties' feeds, each with the time of its
+    # own aircraft's data: the newer of the two is the report that made the alert
+    sent_by_party = {
+        party: (
+            [b.stamp_s for b in sorted(batches, key=lambda b: b.stamp_s)],
+            [b.sent_s for b in sorted(batches, key=lambda b: b.stamp_s)],
+        )
+        for party, batches in by_party.items()
+    }
+    transitions: dict[tuple[str, float], list[tuple[str, FeedMessage]]] = {}
+    for party, feed in run.feeds.items():
+        for message in feed.messages:
+            if message.kind == "alert" and message.alert and message.at_s is not None:
+                key = (str(message.alert["alert_id"]), message.at_s)
+                transitions.setdefault(key, []).append((party, message))
+    for seen in transitions.values():
+        sends = [
+            _sent_of(*sent_by_party.get(party, ([], [])), message.own_newest_s)
+            for party, message in seen
+        ]
+        known = [t for t in sends if t is not None]
+        if not known:
+            continue
+        newest_sent = max(known)
+        out.report_to_alert_s.extend(m.received_s - newest_sent for _, m in seen)
     return out
 
 
@@ -835,6 +865,7 @@ class LoadConfig:
     """None: one per 10 s of run (at least 1, at most the slots: 21 levels on each of
     the parties + 1 lines)."""
     cycle_s: float = 1.0
+    picture_s: float = 1.0
     database: str | None = None
     seed: int = 2015
     deflate: bool = True
@@ -914,7 +945,11 @@ def run_load(
         if config.sample_server
         else SKYPACT
     )
-    server = home.start(cycle_s=config.cycle_s, launcher=launcher)
+    server = home.start(
+        cycle_s=config.cycle_s,
+        launcher=launcher,
+        extra_args=("--picture-s", repr(float(config.picture_s))),
+    )
     try:
         log(
             f"server pid {server.pid} on {server.base_url}; load for {config.seconds} s"
@@ -1000,6 +1035,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
             "parties": [asdict(p) for p in config.parties],
             "pairs": config.pair_count(),
             "cycle_s": config.cycle_s,
+            "picture_s": config.picture_s,
             "database": "sqlite (temporary data dir)"
             if config.database is None
             else config.database.split("@")[-1],
@@ -1017,6 +1053,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
         },
         "latency_s": {
             "report_to_alert": percentiles(lat.report_to_alert_s),
+            "own_report_to_alert": percentiles(lat.own_report_to_alert_s),
             "report_to_feed": percentiles(lat.report_to_feed_s),
             "cycle_to_alert": percentiles(lat.cycle_to_alert_s),
             "cycle_to_picture": percentiles(lat.cycle_to_picture_s),
@@ -1063,7 +1100,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"{config['aircraft']:,} aircraft of "
         f"{', '.join(p['party'] for p in config['parties'])} at 1 Hz for "
         f"{config['seconds']} s ({config['pairs']} planted converging pairs), "
-        f"cycle {config['cycle_s']} s, {config['database']}, live feeds "
+        f"cycle {config['cycle_s']} s, pictures every {config.get('picture_s', 1.0)} s, "
+        f"{config['database']}, live feeds "
         f"{'with' if config['feed_deflate'] else 'without'} permessage-deflate; "
         f"code {report['code']['head']}"
         f"{' + uncommitted src changes' if report['code']['src_modified'] else ''}; "
@@ -1075,6 +1113,7 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     names = {
         "report_to_alert": "report -> alert on the feed",
+        "own_report_to_alert": "own party's report -> alert on its feed",
         "report_to_feed": "report -> first picture carrying it",
         "cycle_to_alert": "cycle start -> alert on the feed",
         "cycle_to_picture": "cycle start -> picture on the feed",
@@ -1083,7 +1122,7 @@ def markdown(report: dict[str, Any]) -> str:
     rows += [
         ("POST /reports (send -> answer)", report["batches"]["post_s"]),
         ("batch sent after its due time", report["batches"]["send_lateness_s"]),
-        ("gap between cycles", report["cycle_gap_s"]),
+        ("gap between pictures", report["cycle_gap_s"]),
     ]
     for name, stats in rows:
         lines.append(
@@ -1144,10 +1183,11 @@ _INSTRUMENTED = (
     ("skypact.tracks.store", "TrackStore", "tracks"),
     ("skypact.tracks.store", "TrackStore", "expire"),
     ("skypact.alerting.monitor", "AlertMonitor", "step"),
+    ("skypact.service", "Service", "publish"),
     ("skypact.service", "Service", "_store_history"),
     ("skypact.service", "Service", "_audit_releases"),
     ("skypact.service", None, "visible_picture"),
-    ("skypact.service", None, "picture_message"),
+    ("skypact.service", None, "picture_feed_message"),
     ("skypact.service", None, "alert_message"),
 )
 """Functions timed (inclusive wall time, every call) in the in-process profile."""
@@ -1176,7 +1216,9 @@ def _timing(totals: defaultdict[str, float], calls: Counter[str]) -> Iterator[No
         for module_name, class_name, attr in _INSTRUMENTED:
             module = importlib.import_module(module_name)
             owner = module if class_name is None else getattr(module, class_name)
-            original = getattr(owner, attr)
+            original = getattr(owner, attr, None)
+            if original is None:  # not (or no longer) there: nothing to time
+                continue
             label = attr if class_name is None else f"{class_name}.{attr}"
             undo.append((owner, attr, original))
             setattr(owner, attr, timed(label, original))
@@ -1204,6 +1246,7 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
     from skypact.api.schemas import ReportIn
     from skypact.config import Settings, StorageSettings
     from skypact.runtime import open_runtime
+    from skypact.service import FeedMessage as ServiceFeedMessage
 
     fleet = build_fleet(
         config.aircraft,
@@ -1226,6 +1269,7 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
             agreement=home.agreement,
             storage=StorageSettings(url=config.database),
             cycle_s=config.cycle_s,
+            picture_s=config.picture_s,
         )
         opened = open_runtime(settings, clock=lambda: now[0])
         service = opened.service
@@ -1236,13 +1280,8 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
                 issued.token, now[0]
             )
 
-        def sink(message: dict[str, Any]) -> None:
-            started = time.perf_counter()
-            feed_bytes[0] += len(json.dumps(message, allow_nan=False))
-            totals["json.dumps of each feed message (in cycle)"] += (
-                time.perf_counter() - started
-            )
-            calls["json.dumps of each feed message (in cycle)"] += 1
+        def sink(message: ServiceFeedMessage) -> None:
+            feed_bytes[0] += len(message.text)  # encoded by the service
 
         for spec in config.parties:
             service.subscribe(spec.party, sink)
@@ -1255,19 +1294,20 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
                     fleet.reports(rows[spec.party], float(step), now[0])
                 ).encode()
                 started = time.perf_counter()
-                records = [
-                    r.model_dump(mode="json", exclude_none=True)
-                    for r in adapter.validate_json(body)
-                ]
-                totals["pydantic list[ReportIn] + model_dump"] += (
+                records = adapter.dump_python(  # as routes/reports.py does
+                    adapter.validate_json(body), mode="json", exclude_none=True
+                )
+                totals["pydantic list[ReportIn] (validate_json + dump_python)"] += (
                     time.perf_counter() - started
                 )
-                calls["pydantic list[ReportIn] + model_dump"] += 1
+                calls["pydantic list[ReportIn] (validate_json + dump_python)"] += 1
                 service.submit_reports(
                     principals[spec.party], records, client_batch_id=f"p{step}"
                 )
-            now[0] = t0 + step + 0.5
-            service.cycle()
+            cycles = max(1, round(1.0 / config.cycle_s))
+            for k in range(cycles):  # a second's cycles, after the batches
+                now[0] = t0 + step + (k + 0.5) / cycles
+                service.cycle()
 
         one_second(0)  # warm-up
         totals.clear()
@@ -1295,7 +1335,7 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
     )
     per_step = {name: 1000.0 * total / steps for name, total in timed.items()}
     order = [
-        "pydantic list[ReportIn] + model_dump",
+        "pydantic list[ReportIn] (validate_json + dump_python)",
         "Service.submit_reports",
         "Repository.store_report_batch",
         "TrackStore.ingest",
@@ -1305,12 +1345,12 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
         "TrackStore.tracks",
         "AlertMonitor.step",
         "TrackStore.expire",
+        "alert_message",
+        "Service.publish",
         "Service._store_history",
         "visible_picture",
         "Service._audit_releases",
-        "alert_message",
-        "picture_message",
-        "json.dumps of each feed message (in cycle)",
+        "picture_feed_message",
     ]
     for name in order:
         indent = "" if name in order[:2] or name == "Service.cycle" else "- "
@@ -1318,7 +1358,7 @@ def profile_in_process(config: LoadConfig, steps: int, top: int = 40) -> str:
         shown = f"{count:g}" if name in timed_calls else "-"
         out.write(f"| {indent}{name} | {shown} | {per_step.get(name, 0.0):,.1f} |\n")
     busy = (
-        per_step.get("pydantic list[ReportIn] + model_dump", 0.0)
+        per_step.get("pydantic list[ReportIn] (validate_json + dump_python)", 0.0)
         + per_step.get("Service.submit_reports", 0.0)
         + per_step.get("Service.cycle", 0.0)
     )
@@ -1560,6 +1600,7 @@ def main(argv: list[str] | None = None) -> int:
         help="planted pairs (default seconds/10, at most 21 x (parties + 1))",
     )
     parser.add_argument("--cycle-s", type=float, default=1.0)
+    parser.add_argument("--picture-s", type=float, default=1.0)
     parser.add_argument(
         "--database", default=None, help="postgresql://... (default SQLite)"
     )
@@ -1596,6 +1637,7 @@ def main(argv: list[str] | None = None) -> int:
         parties=parties,
         pairs=args.pairs,
         cycle_s=args.cycle_s,
+        picture_s=args.picture_s,
         database=args.database,
         seed=args.seed,
         deflate=not args.no_deflate,

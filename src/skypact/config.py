@@ -39,7 +39,12 @@ class Settings(BaseSettings):
         storage: the database URL (default ``sqlite:///<data_dir>/skypact.db``).
         agreement: the agreement file in force (its signatures beside it, in
             ``<file>.sig.json``).
-        cycle_s: seconds between detection cycles.
+        cycle_s: the longest time between detection cycles (detection, alerting, the
+            line's automatic notices and deadlines); a batch of reports starts one at
+            once.
+        min_cycle_s: the shortest time between detection cycles.
+        picture_s: seconds between picture updates to live clients (and track history
+            and release records): at least one detection cycle.
         host, port: where the HTTP API listens.
         cot_port: where Cursor on Target is served (None: not served).
         tls_cert, tls_key, client_ca: TLS for HTTP and CoT; with ``client_ca`` clients
@@ -55,6 +60,8 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     agreement: Path | None = None
     cycle_s: float = Field(default=1.0, gt=0.0)
+    picture_s: float = Field(default=1.0, gt=0.0)
+    min_cycle_s: float = Field(default=0.1, ge=0.0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     cot_port: int | None = Field(default=None, ge=0, le=65535)

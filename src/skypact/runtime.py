@@ -117,7 +117,7 @@ def open_runtime(
         repository=repository,
         need=need,
         clock=clock,
-        config=ServiceConfig(cycle_s=settings.cycle_s),
+        config=ServiceConfig(cycle_s=settings.cycle_s, picture_s=settings.picture_s),
     )
     service.recover()
     return Runtime(

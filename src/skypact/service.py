@@ -4,8 +4,16 @@
 :mod:`skypact.pipeline` is for a snapshot. It holds no thread or event loop of its own:
 the API calls :meth:`Service.submit_reports` and the read methods from request
 handlers, a background task calls :meth:`Service.cycle` every ``cycle_s``, and
-subscribers (the WebSocket feed, the CoT output) receive per-party updates through the
-callbacks they register. A lock serialises access to the in-memory state.
+subscribers (the WebSocket feed, the CoT output) receive per-party updates
+(:class:`FeedMessage`, encoded once per party) through the callbacks they register. A
+lock serialises access to the in-memory state.
+
+A cycle alerts first and draws pictures second: detection, alert transitions, the
+line's automatic notices and deadlines are committed and delivered before anything
+else, so that a report's way to an alert on the feed does not wait for the pictures.
+Pictures (with the track history and the release records) follow every ``picture_s``,
+which may be longer than the cycle: detection can run several times a second while
+each party's picture, its largest message, goes out once a second.
 
 Durability: a report batch is committed to storage (with its audit record) before it
 is acknowledged and before it reaches the track store, so a crash loses nothing that was
@@ -36,7 +44,7 @@ import pandas as pd
 from skypact.agreement.document import LoadedAgreement
 from skypact.alerting.events import ZoneSpec, ZoneWatch, lines_and_zones
 from skypact.alerting.levels import profile_from_agreement
-from skypact.alerting.lifecycle import AlertEvent, AlertEventKind, AlertState
+from skypact.alerting.lifecycle import Alert, AlertEvent, AlertEventKind, AlertState
 from skypact.alerting.monitor import AlertMonitor
 from skypact.alerting.suppression import suppression_from_agreement
 from skypact.audit.model import canonical_json
@@ -55,6 +63,7 @@ from skypact.parties.releasability import (
     RedactedAlert,
     ReleasedPicture,
     aircraft_key,
+    redact_alert,
     visible_alerts,
     visible_picture,
 )
@@ -73,11 +82,13 @@ from skypact.units import m_to_ft
 __all__ = [
     "REPORT_FIELDS",
     "Delivery",
+    "FeedMessage",
     "Service",
     "ServiceConfig",
     "alert_message",
     "alert_view",
     "channel_view",
+    "picture_feed_message",
     "picture_message",
 ]
 
@@ -100,8 +111,32 @@ REPORT_FIELDS = (
 )
 """Fields a posted report may carry (the traffic convention; aviation units)."""
 
-Delivery = Callable[[dict[str, Any]], None]
-"""A subscriber's callback: receives one JSON-ready message for its party."""
+
+@dataclass(frozen=True, slots=True)
+class FeedMessage:
+    """One update for a party's live clients, encoded once for all of them.
+
+    Attributes:
+        kind: the message's ``type`` (``picture``, ``alert``, ``message``, ``channel``).
+        text: the message as JSON text.
+    """
+
+    kind: str
+    text: str
+
+    @classmethod
+    def of(cls, message: Mapping[str, Any]) -> FeedMessage:
+        """A JSON-ready message, encoded."""
+        return cls(kind=str(message["type"]), text=json.dumps(message, allow_nan=False))
+
+    def data(self) -> dict[str, Any]:
+        """The message as JSON-ready data (decoded from the text)."""
+        decoded: dict[str, Any] = json.loads(self.text)
+        return decoded
+
+
+Delivery = Callable[[FeedMessage], None]
+"""A subscriber's callback: receives one message for its party."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,17 +145,23 @@ class ServiceConfig:
 
     Attributes:
         cycle_s: seconds between detection cycles.
+        picture_s: seconds between picture updates, on a fixed schedule: a picture
+            goes out with the first cycle at (or a tenth of a period before) each due
+            time; one that falls a whole period behind starts the schedule again.
         rebuild_s: on start, reports this recent rebuild the track store.
         max_batch_rows: the most reports one batch may carry.
     """
 
     cycle_s: float = 1.0
+    picture_s: float = 1.0
     rebuild_s: float = 120.0
     max_batch_rows: int = 100_000
 
     def __post_init__(self) -> None:
         if not self.cycle_s > 0:
             raise ConfigError("cycle_s", self.cycle_s, "must be greater than 0")
+        if not self.picture_s > 0:
+            raise ConfigError("picture_s", self.picture_s, "must be greater than 0")
         if self.max_batch_rows < 1:
             raise ConfigError("max_batch_rows", self.max_batch_rows, "must be >= 1")
 
@@ -150,6 +191,9 @@ class Service:
     _subscribers: dict[int, _Subscriber] = field(default_factory=dict)
     _released: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     _last_cycle_s: float | None = None
+    _last_picture_s: float | None = None
+    _next_picture_s: float | None = None
+    _on_reports: Callable[[], None] | None = None
     _history_s: dict[str, float] = field(default_factory=dict)
     _serial: int = 0
     _zones: tuple[ZoneSpec, ...] = ()
@@ -282,6 +326,8 @@ class Service:
             accepted = table[table["accepted"]].drop(columns=["accepted", "reason"])
             if len(accepted):
                 self.store.ingest(accepted, party=principal.party)
+        if len(accepted) and self._on_reports is not None:
+            self._on_reports()
         _log.info(
             "batch %s from %s: %d reports, %d accepted",
             receipt.batch_id,
@@ -293,12 +339,21 @@ class Service:
 
     # -- the cycle ------------------------------------------------------------------
 
-    def cycle(self, now_s: float | None = None) -> tuple[AlertEvent, ...]:
-        """One detection and alerting cycle at ``now_s`` (default: the clock).
+    def on_reports(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` (from the submitting thread) after each batch that added
+        reports to the tracks: the cycle's driver runs a cycle at once instead of
+        waiting for the next period. None removes it."""
+        self._on_reports = callback
 
-        Stores alert transitions (audited), expires dropped tracks, audits changes in
-        what each party is shown of the others, and delivers each subscriber its
-        party's picture and alert changes.
+    def cycle(self, now_s: float | None = None) -> tuple[AlertEvent, ...]:
+        """One detection and alerting cycle at ``now_s`` (default: the clock), then a
+        picture update if one is due.
+
+        The alerting part stores alert transitions (audited), sends the line's
+        automatic notices and escalations, expires dropped tracks and delivers each
+        subscriber its party's alert changes; it is committed before anything is
+        delivered. The picture part (:meth:`publish`) follows when ``picture_s`` has
+        passed since the last picture.
         """
         now = self.clock() if now_s is None else float(now_s)
         assert self._monitor is not None
@@ -334,42 +389,100 @@ class Service:
                 [a for a in outcome.changed if a.alert_id in risen], self._level_names
             )
             line_out.extend(self.liaison.tick(now))
+            line_out.extend(self._zone_entries(states, keys, now))
             self.store.expire(now)
-            tracks = self.store.tracks(now)
-            line_out.extend(self._zone_entries(states, keys, tracks, now))
-            self._store_history(tracks)
-            current = self._monitor.alerts
-            pictures = {
-                party: visible_picture(
-                    tracks, party, alerts=current, now_s=now, need=self._need_now
-                )
-                for party in self._parties
-            }
-            self._audit_releases(pictures)
             self._last_cycle_s = now
             subscribers = list(self._subscribers.values())
-        changed = outcome.changed
-        for subscriber in subscribers:
-            released = pictures.get(subscriber.party)
-            if released is None:
-                continue
-            for shown in visible_alerts(changed, subscriber.party, need=self.need):
-                subscriber.deliver(alert_message(shown))
-            subscriber.deliver(picture_message(released))
+            alert_out = self._alert_messages(outcome.changed, subscribers, now)
+        for subscriber, message in alert_out:
+            subscriber.deliver(message)
         self._push(line_out)
+        due = self._next_picture_s
+        slack_s = 0.1 * min(self.config.picture_s, self.config.cycle_s)
+        if due is None or now >= due - slack_s:
+            self.publish(now)
+            on_time = due is not None and now <= due + self.config.picture_s
+            start_s = due if due is not None and on_time else now
+            self._next_picture_s = start_s + self.config.picture_s
         return outcome.events
+
+    def publish(self, now_s: float | None = None) -> None:
+        """A picture update at ``now_s``: the track history, the release records
+        (audited when what a party is shown of the others changes) and each
+        subscriber's picture, committed before it is delivered.
+
+        The pictures are drawn outside the lock, from a copy of the tracks and the
+        alerts taken under it, so that reports are taken in the meantime.
+        """
+        now = self.clock() if now_s is None else float(now_s)
+        assert self._monitor is not None
+        with self._lock:
+            tracks = self.store.tracks(now)
+            current = self._monitor.alerts
+            need = self._need_now
+        pictures = {
+            party: visible_picture(tracks, party, alerts=current, now_s=now, need=need)
+            for party in self._parties
+        }
+        with self._lock, self.repository.transaction():
+            self._store_history(tracks)
+            self._audit_releases(pictures)
+            self._last_picture_s = now
+            subscribers = list(self._subscribers.values())
+        encoded = {
+            party: picture_feed_message(released)
+            for party, released in pictures.items()
+            if any(s.party == party for s in subscribers)
+        }
+        for subscriber in subscribers:
+            message = encoded.get(subscriber.party)
+            if message is not None:
+                subscriber.deliver(message)
+
+    def _alert_messages(
+        self,
+        changed: Sequence[Alert],
+        subscribers: Sequence[_Subscriber],
+        now: float,
+    ) -> list[tuple[_Subscriber, FeedMessage]]:
+        """Each subscriber's alert changes, with the time of the party's own data the
+        cycle judged them on (``data_at_s``: its aircraft's newest position)."""
+        if not changed or not subscribers:
+            return []
+        out: list[tuple[_Subscriber, FeedMessage]] = []
+        by_party: dict[str, list[FeedMessage]] = {}
+        for party in {s.party for s in subscribers}:
+            messages = []
+            for alert in changed:
+                shown = redact_alert(alert, party, need=self.need)
+                if shown is None:
+                    continue
+                times = [
+                    self.store.position_time_s(*key.split(":", 1))
+                    for key in alert.aircraft
+                    if key.split(":", 1)[0] == party
+                ]
+                known = [t for t in times if t is not None]
+                message = alert_message(shown)
+                message["at_s"] = now
+                message["data_at_s"] = max(known) if known else None
+                messages.append(FeedMessage.of(message))
+            by_party[party] = messages
+        for subscriber in subscribers:
+            out.extend((subscriber, m) for m in by_party.get(subscriber.party, []))
+        return out
 
     def _zone_entries(
         self,
         states: StateArrays,
         keys: npt.NDArray[np.object_],
-        tracks: pd.DataFrame,
         now: float,
     ) -> list[Outgoing]:
         """Notices of other sides' aircraft entering owned zones this cycle."""
         entries = self._zone_watch.step(states, keys, now, self._zones)
         if not entries:
             return []
+        tracks = self.store.tracks(now)
         callsigns = dict(
             zip(
                 tracks["party"].astype(str) + ":" + tracks["icao24"].astype(str),
@@ -407,9 +520,10 @@ class Service:
                 if item.message.get("type") == "message" and item.party in reached:
                     self.liaison.delivered(str(message_id), item.party, now)
         for item in outgoing:
+            encoded = FeedMessage.of(item.message)
             for subscriber in subscribers:
                 if subscriber.party == item.party:
-                    subscriber.deliver(item.message)
+                    subscriber.deliver(encoded)
 
     def _store_history(self, tracks: pd.DataFrame) -> None:
         """Add each track's state to the history when its position was updated."""
@@ -519,7 +633,7 @@ class Service:
             ]
         for subscriber in subscribers:
             for shown in visible_alerts([acked], subscriber.party, need=self.need):
-                subscriber.deliver(alert_message(shown))
+                subscriber.deliver(FeedMessage.of(alert_message(shown)))
         (mine,) = visible_alerts([acked], principal.party, need=self.need)
         return mine
 
@@ -626,8 +740,9 @@ class Service:
                 for s in self._subscribers.values()
                 if self.liaison.side_of(s.party) in channel.parties
             ]
+        encoded = FeedMessage.of({"type": "channel", "channel": view})
         for subscriber in subscribers:
-            subscriber.deliver({"type": "channel", "channel": view})
+            subscriber.deliver(encoded)
         return view
 
     # -- subscribers -------------------------------------------------------------------
@@ -692,8 +807,8 @@ def _actor(principal: Principal) -> str:
 
 
 def _reports_table(records: Sequence[Mapping[str, Any]], party: str) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(
-        [{k: r.get(k) for k in REPORT_FIELDS} for r in records],
+    frame = pd.DataFrame(
+        {name: [r.get(name) for r in records] for name in REPORT_FIELDS},
         columns=list(REPORT_FIELDS),
     )
     # epoch seconds as numbers, or ISO 8601 text; anything else is "no timestamp"
@@ -730,6 +845,22 @@ def picture_message(released: ReleasedPicture) -> dict[str, Any]:
         "own": _records(released.own),
         "others": [_clean(r) for r in released.foreign_records()],
     }
+
+
+def picture_feed_message(released: ReleasedPicture) -> FeedMessage:
+    """:func:`picture_message`, encoded: the own rows go straight from pandas' JSON
+    writer into the text (the largest part of the feed, never decoded and re-encoded)."""
+    own = (
+        released.own.to_json(orient="records", double_precision=15)
+        if len(released.own)
+        else "[]"
+    )
+    others = json.dumps(
+        [_clean(r) for r in released.foreign_records()], allow_nan=False
+    )
+    at_s = json.dumps(released.now_s, allow_nan=False)
+    text = f'{{"type": "picture", "at_s": {at_s}, "own": {own}, "others": {others}}}'
+    return FeedMessage(kind="picture", text=text)
 
 
 def alert_message(alert: RedactedAlert) -> dict[str, Any]:

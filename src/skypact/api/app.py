@@ -1,8 +1,9 @@
 """``create_app(runtime)``: the FastAPI application, and the cycle that drives it.
 
 The app is built from an opened :class:`~skypact.runtime.Runtime` (no import-time app
-or settings). Its lifespan runs the detection cycle every ``cycle_s`` in a worker
-thread, so requests are served while a cycle computes.
+or settings). Its lifespan runs the detection cycle in a worker thread, so requests are
+served while a cycle computes: as soon as a batch of reports is in (at most every
+``min_cycle_s``), and at least every ``cycle_s``.
 """
 
 from __future__ import annotations
@@ -34,19 +35,39 @@ __all__ = ["create_app"]
 _log = logging.getLogger(__name__)
 
 
-async def _cycles(opened: Runtime, period_s: float) -> None:
+async def _cycles(opened: Runtime, period_s: float, min_gap_s: float) -> None:
+    """Run the detection cycle when reports arrive, and at least every ``period_s``.
+
+    A batch of reports wakes the loop (:meth:`~skypact.service.Service.on_reports`), so
+    a report does not wait for the next period to be judged; cycles are at least
+    ``min_gap_s`` apart, and batches that arrive during a cycle are judged together by
+    the next one.
+    """
     service = opened.service
     loop = asyncio.get_running_loop()
-    next_s = loop.time()
-    while True:
-        next_s += period_s
-        try:
-            await run_in_threadpool(service.cycle)
-        except Exception:  # an entrypoint's loop: log and carry on with the next cycle
-            _log.exception("detection cycle failed")
-        await asyncio.sleep(max(0.0, next_s - loop.time()))
-        if loop.time() - next_s > period_s:  # fell behind: do not try to catch up
-            next_s = loop.time()
+    wake = asyncio.Event()
+
+    def arrived() -> None:  # called from the submitting thread
+        with contextlib.suppress(RuntimeError):  # the loop has closed: so have we
+            loop.call_soon_threadsafe(wake.set)
+
+    service.on_reports(arrived)
+    try:
+        last_s = loop.time() - min_gap_s
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    wake.wait(), timeout=max(0.0, last_s + period_s - loop.time())
+                )
+            wake.clear()
+            await asyncio.sleep(max(0.0, last_s + min_gap_s - loop.time()))
+            last_s = loop.time()
+            try:
+                await run_in_threadpool(service.cycle)
+            except Exception:  # an entrypoint's loop: log and go on with the next
+                _log.exception("detection cycle failed")
+    finally:
+        service.on_reports(None)
 
 
 def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
@@ -71,7 +92,9 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
             cot = await serve_cot(opened, settings.host, settings.cot_port, context)
             app.state.cot = cot
         if run_cycles:
-            task = asyncio.create_task(_cycles(opened, settings.cycle_s))
+            task = asyncio.create_task(
+                _cycles(opened, settings.cycle_s, settings.min_cycle_s)
+            )
         try:
             yield
         finally:

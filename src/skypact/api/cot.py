@@ -42,7 +42,7 @@ CoT                 value
                     affiliation its owner does not release ``a-u-A`` (unknown)
 ``how``             ``m-f`` (machine, fused: a track fuses its party's sources)
 ``time``, ``start`` the picture's time; ``stale`` that plus :data:`STALE_CYCLES`
-                    cycles, so an aircraft no longer shown soon fades
+                    picture periods, so an aircraft no longer shown soon fades
 ``point``           ``lat``/``lon``; ``hae`` in metres from the track's geometric
                     altitude if it has one, else from its barometric altitude (an
                     approximation a map can draw; ``<_skypact_ hae_source>`` says
@@ -113,7 +113,7 @@ from skypact.errors import AccessDeniedError, AuthenticationError, ConfigError
 from skypact.parties.access import require
 from skypact.parties.model import Action, Principal, Role
 from skypact.runtime import Runtime
-from skypact.service import alert_message, picture_message
+from skypact.service import FeedMessage, alert_message, picture_message
 from skypact.units import ft_to_m, kt_to_mps
 
 __all__ = [
@@ -649,7 +649,9 @@ class CotServer:
         self._ssl = ssl_context
         self._queue_size = queue_size
         self._stale_s = (
-            STALE_CYCLES * runtime.settings.cycle_s if stale_s is None else stale_s
+            STALE_CYCLES * max(runtime.settings.cycle_s, runtime.settings.picture_s)
+            if stale_s is None
+            else stale_s
         )
         self._auth_timeout_s = auth_timeout_s
         content = runtime.service.agreement.content
@@ -847,10 +849,12 @@ class CotServer:
         """Serve one admitted client until it leaves; whether it fell behind."""
         service = self._runtime.service
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[Mapping[str, Any] | FeedMessage] = asyncio.Queue(
+            self._queue_size
+        )
         overflowed = False
 
-        def put(message: Mapping[str, Any]) -> None:
+        def put(message: Mapping[str, Any] | FeedMessage) -> None:
             nonlocal overflowed
             if overflowed:
                 return
@@ -860,7 +864,7 @@ class CotServer:
                 overflowed = True
                 writer.transport.abort()  # also frees a sender stuck in drain()
 
-        def deliver(message: dict[str, Any]) -> None:  # called from the cycle's thread
+        def deliver(message: FeedMessage) -> None:  # called from the cycle's thread
             with contextlib.suppress(
                 RuntimeError
             ):  # the loop is gone: so is the client
@@ -898,13 +902,18 @@ class CotServer:
 
     @staticmethod
     async def _send(
-        queue: asyncio.Queue[Mapping[str, Any]],
+        queue: asyncio.Queue[Mapping[str, Any] | FeedMessage],
         feed: CotFeed,
         writer: asyncio.StreamWriter,
     ) -> None:
         try:
             while True:
-                events = feed.translate(await queue.get())
+                item = await queue.get()
+                if isinstance(item, FeedMessage):
+                    if item.kind not in ("alert", "picture"):
+                        continue  # no CoT form: not worth decoding
+                    item = item.data()
+                events = feed.translate(item)
                 if events:
                     writer.write(b"".join(events))
                     await writer.drain()

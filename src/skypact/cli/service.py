@@ -48,7 +48,26 @@ def add_parser(subparsers: Any) -> None:
     serve.add_argument("--agreement", type=Path, required=True, metavar="FILE")
     serve.add_argument("--host", default=None, help="default 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default 8000")
-    serve.add_argument("--cycle-s", type=float, default=None, help="default 1.0")
+    serve.add_argument(
+        "--cycle-s",
+        type=float,
+        default=None,
+        help="most seconds between detection and alerting cycles (default 1.0)",
+    )
+    serve.add_argument(
+        "--min-cycle-s",
+        type=float,
+        default=None,
+        help="least seconds between cycles; a batch of reports starts one at once "
+        "(default 0.1)",
+    )
+    serve.add_argument(
+        "--picture-s",
+        type=float,
+        default=None,
+        help="seconds between picture updates to live clients (default 1.0; at "
+        "least one cycle)",
+    )
     serve.add_argument(
         "--cot-port",
         type=int,
@@ -218,6 +237,8 @@ def _serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs until st
         host=args.host,
         port=args.port,
         cycle_s=args.cycle_s,
+        picture_s=args.picture_s,
+        min_cycle_s=args.min_cycle_s,
         cot_port=args.cot_port,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

@@ -47,12 +47,17 @@ class Deployment:
         self.runtime.service.cycle()
 
 
-def deploy(tmp_path, database_url: str | None = None, extra: str = "") -> Deployment:
+def deploy(
+    tmp_path, database_url: str | None = None, extra: str = "", **settings_extra
+) -> Deployment:
+    """The service over a fresh database; ``settings_extra`` are further
+    :class:`Settings` (``cycle_s``, ``picture_s``, ...)."""
     agreement = signed_agreement(tmp_path / "agreement.toml", extra)
     settings = Settings(
         data_dir=tmp_path / "data",
         agreement=agreement,
         storage=StorageSettings(url=database_url),
+        **settings_extra,
     )
     engine = make_engine(settings.database_url())
     migrate(engine)

@@ -88,6 +88,10 @@ def test_alert_messages_go_to_the_pair_only(deployment):
         alerts = [m for m in kinds["usa"] if m["type"] == "alert"]
         assert alerts, "the usa feed carried the alert"
         assert alerts[0]["alert"]["state"] == "active"
+        # the cycle's time, and the time of the usa report it judged (reported one
+        # second before each cycle)
+        assert alerts[0]["at_s"] > T0_S
+        assert alerts[0]["data_at_s"] == pytest.approx(alerts[0]["at_s"] - 1.0)
         own = [a for a in alerts[0]["alert"]["aircraft"] if a["own"]]
         assert own[0]["icao24"] == USA_FIGHTER.icao24
         assert not [m for m in kinds["gbr"] if m["type"] == "alert"]
@@ -117,3 +121,48 @@ def test_an_auditor_has_no_live_picture(deployment):
         error = ws.receive_json()
         assert error["type"] == "error"
         assert "may not" in error["detail"]
+
+
+def test_pictures_every_picture_period_alerts_every_cycle(tmp_path):
+    """Detection every 0.5 s, pictures every 2 s: the alert does not wait for a
+    picture, and a picture goes out on the first cycle of each period."""
+    from tests.integration.api.conftest import deploy
+
+    deployment = deploy(tmp_path, cycle_s=0.5, picture_s=2.0)
+    with (
+        deployment.client,
+        deployment.client.websocket_connect(
+            "/api/v1/live", headers=deployment.auth("usa")
+        ) as usa,
+    ):
+        usa.receive_json()
+        for _ in range(24):  # 12 s; reports from 1 s on, once a second
+            deployment.cycle(0.5)
+            if deployment.clock.now_s % 1.0 == 0.0:
+                report_all(deployment)
+        seen: list[dict] = []
+        while len([m for m in seen if m["type"] == "picture"]) < 6:
+            seen.append(usa.receive_json())
+    deployment.runtime.close()
+    pictures = [m["at_s"] - T0_S for m in seen if m["type"] == "picture"]
+    assert pictures == [0.5, 2.5, 4.5, 6.5, 8.5, 10.5]
+    alert_cycles = [m["at_s"] - T0_S for m in seen if m["type"] == "alert"]
+    assert alert_cycles, "the alert was raised"
+    assert all(t % 0.5 == 0.0 for t in alert_cycles)
+    assert set(alert_cycles) - set(pictures), "alerts between pictures"
+
+
+def test_the_encoded_picture_is_the_picture(deployment):
+    from skypact.service import picture_feed_message, picture_message
+
+    for _ in range(4):
+        report_all(deployment)
+        deployment.cycle()
+    principal = deployment.runtime.repository.authenticate(
+        deployment.token("usa"), deployment.clock()
+    )
+    released = deployment.runtime.service.picture(principal)
+    encoded = picture_feed_message(released)
+    assert encoded.kind == "picture"
+    assert encoded.data() == picture_message(released)
+    assert encoded.data()["others"]  # the Russian fighter, by the alert

@@ -287,3 +287,24 @@ class TestRestart:
                 again.service.submit_reports(principal, body)
             again.service.cycle()
         assert len(again.repository.alerts(active_only=True)) == 1
+
+
+class TestMalformedBodies:
+    def test_a_body_that_is_not_utf8_json_is_refused_with_422(self, deployment):
+        answer = deployment.client.post(
+            "/api/v1/reports",
+            content=b"\x80\x81[",
+            headers={**deployment.auth("usa"), "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["type"] == "json_invalid"
+
+    def test_an_error_is_located_in_the_body(self, deployment):
+        answer = deployment.client.post(
+            "/api/v1/reports",
+            json=[{"timestamp": 1.0, "icao24": "ae0001"}, {"timestamp": 1.0}],
+            headers=deployment.auth("usa"),
+        )
+        assert answer.status_code == 422
+        (error,) = answer.json()["detail"]
+        assert error["loc"] == ["body", 1, "icao24"]

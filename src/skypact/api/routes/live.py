@@ -3,10 +3,13 @@
 Authentication: an ``Authorization: Bearer`` header on the upgrade request, or (for
 browsers, which cannot set it) a first message ``{"type": "auth", "token": "..."}``
 within :data:`AUTH_TIMEOUT_S`. The server then says ``{"type": "hello", "party", "role"}``
-and sends only this party's updates: ``picture`` every cycle, ``alert`` on every
-transition, ``message`` on the deconfliction line. A client that falls
-:data:`QUEUE_SIZE` updates behind is disconnected (code 1013, try again later) rather
-than slowing the service.
+and sends only this party's updates: ``picture`` every picture period (``picture_s``),
+``alert`` on every transition (with ``at_s``, the cycle's time, and ``data_at_s``, the
+newest position of the party's own aircraft in it that the cycle judged), ``message``
+on the deconfliction line, ``channel`` when a channel is suspended or restored. Each
+update is encoded once per party and sent as it is to every client of that party. A
+client that falls :data:`QUEUE_SIZE` updates behind is disconnected (code 1013, try
+again later) rather than slowing the service.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -22,12 +24,13 @@ from skypact.api.deps import authenticate, runtime
 from skypact.errors import AccessDeniedError, AuthenticationError
 from skypact.parties.access import require
 from skypact.parties.model import Action, Principal
+from skypact.service import FeedMessage
 
 router = APIRouter(tags=["live"])
 
 AUTH_TIMEOUT_S = 10.0
 QUEUE_SIZE = 256
-_OVERFLOW: dict[str, Any] = {"type": "overflow"}
+_OVERFLOW = FeedMessage(kind="overflow", text='{"type": "overflow"}')
 
 
 @router.websocket("/live")
@@ -46,16 +49,16 @@ async def live(websocket: WebSocket) -> None:
             await websocket.close(code=1008)
         return
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    queue: asyncio.Queue[FeedMessage] = asyncio.Queue(maxsize=QUEUE_SIZE)
 
-    def put(message: dict[str, Any]) -> None:
+    def put(message: FeedMessage) -> None:
         if queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 queue.get_nowait()
             message = _OVERFLOW
         queue.put_nowait(message)
 
-    def deliver(message: dict[str, Any]) -> None:
+    def deliver(message: FeedMessage) -> None:
         loop.call_soon_threadsafe(put, message)
 
     handle = opened.service.subscribe(principal.party, deliver)
@@ -76,7 +79,7 @@ async def live(websocket: WebSocket) -> None:
             if message is _OVERFLOW:
                 await websocket.close(code=1013, reason="client too slow")
                 break
-            await websocket.send_text(json.dumps(message, allow_nan=False))
+            await websocket.send_text(message.text)
         receiver.cancel()
     except WebSocketDisconnect:
         pass
