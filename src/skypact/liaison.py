@@ -309,18 +309,23 @@ class Liaison:
                 level_name=level_names.get(alert.level),
                 los_at_s=alert.predicted_los_at_s,
             )
-            now = self.clock()
-            message = compose(
-                message_id=self._next_id(now),
-                sender=SYSTEM_SENDER,
-                recipients=parties,
-                body=body,
-                language=Language.EN,
-                sent_at_s=now,
-                ack_deadline_s=self._deadline_s,
-            )
-            pushed.extend(self._record(message, actor=SYSTEM_SENDER))
+            pushed.extend(self._automatic(parties, body))
         return pushed
+
+    def _automatic(self, recipients: frozenset[str], body: Body) -> list[Outgoing]:
+        """Send an automatic message (sender ``skypact``, in English, with its Russian
+        translation) now."""
+        now = self.clock()
+        message = compose(
+            message_id=self._next_id(now),
+            sender=SYSTEM_SENDER,
+            recipients=recipients,
+            body=body,
+            language=Language.EN,
+            sent_at_s=now,
+            ack_deadline_s=self._deadline_s,
+        )
+        return self._record(message, actor=SYSTEM_SENDER)
 
     def zone_notices(
         self,
@@ -361,17 +366,7 @@ class Liaison:
             bodies.append((frozenset({party}), own))
         pushed: list[Outgoing] = []
         for recipients, body in bodies:
-            now = self.clock()
-            message = compose(
-                message_id=self._next_id(now),
-                sender=SYSTEM_SENDER,
-                recipients=recipients,
-                body=body,
-                language=Language.EN,
-                sent_at_s=now,
-                ack_deadline_s=self._deadline_s,
-            )
-            pushed.extend(self._record(message, actor=SYSTEM_SENDER))
+            pushed.extend(self._automatic(recipients, body))
         return pushed
 
     def _answer(
