@@ -7,7 +7,8 @@ and sends only this party's updates: ``picture`` every picture period (``picture
 ``alert`` on every transition (with ``at_s``, the cycle's time, and ``data_at_s``, the
 newest position of the party's own aircraft in it that the cycle judged), ``message``
 on the deconfliction line, ``channel`` when a channel is suspended or restored. Each
-update is encoded once per party and sent as it is to every client of that party. A
+update is encoded once per party and sent as it is to every client of that party;
+alerts and the line's messages go before any picture still waiting to be sent. A
 client that falls :data:`QUEUE_SIZE` updates behind is disconnected (code 1013, try
 again later) rather than slowing the service.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -49,14 +51,20 @@ async def live(websocket: WebSocket) -> None:
             await websocket.close(code=1008)
         return
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[FeedMessage] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    # (rank, arrival, message): alerts and line traffic before pictures still waiting,
+    # each kind in its order of arrival; a client too slow is told so at once
+    queue: asyncio.PriorityQueue[tuple[int, int, FeedMessage]] = asyncio.PriorityQueue(
+        maxsize=QUEUE_SIZE
+    )
+    arrivals = itertools.count()
 
     def put(message: FeedMessage) -> None:
+        rank = 1 if message.kind == "picture" else 0
         if queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 queue.get_nowait()
-            message = _OVERFLOW
-        queue.put_nowait(message)
+            message, rank = _OVERFLOW, -1
+        queue.put_nowait((rank, next(arrivals), message))
 
     def deliver(message: FeedMessage) -> None:
         loop.call_soon_threadsafe(put, message)
@@ -75,7 +83,7 @@ async def live(websocket: WebSocket) -> None:
             if getter not in done:
                 getter.cancel()
                 break
-            message = getter.result()
+            message = getter.result()[2]
             if message is _OVERFLOW:
                 await websocket.close(code=1013, reason="client too slow")
                 break
