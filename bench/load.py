@@ -397,15 +397,20 @@ class LoadRun:
     samples: list[Sample]
 
 
-def _cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process (``/proc/<pid>/stat``)."""
+def _stat_ticks(path: str) -> int | None:
+    """User + system clock ticks from a ``/proc/.../stat`` file (None: it is gone)."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        text = Path(path).read_text()
     except OSError:
         return None
     fields = text.rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process (``/proc/<pid>/stat``)."""
+    ticks = _stat_ticks(f"/proc/{pid}/stat")
+    return None if ticks is None else ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def _listen(ws: ClientConnection, feed: Feed) -> None:
@@ -1403,12 +1408,7 @@ def _code_name(code: Any) -> str:
 
 def _thread_ticks(native_id: int) -> int | None:
     """User + system clock ticks of one thread of this process."""
-    try:
-        text = Path(f"/proc/self/task/{native_id}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return _stat_ticks(f"/proc/self/task/{native_id}/stat")
 
 
 _WAITING = (

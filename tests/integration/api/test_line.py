@@ -45,6 +45,24 @@ def report_all(deployment):
         )
 
 
+def tanker_position(deployment):
+    now = GBR_TANKER.report(T0_S, deployment.clock.now_s)
+    return float(str(now["latitude"])), float(str(now["longitude"]))
+
+
+def notify_box(deployment, north, south, west, east):
+    """rus notifies planned operations in a box, FL200-FL400, for an hour."""
+    area = [[north, west], [north, east], [south, east], [south, west]]
+    sent = send(
+        deployment, "rus", "notification",
+        {"area": area, "floor_ft": 20000.0, "ceiling_ft": 40000.0,
+         "starts_at_s": T0_S, "ends_at_s": T0_S + 3600.0,
+         "description": "training area"},
+    )  # fmt: skip
+    assert sent.status_code == 200
+    return sent.json()
+
+
 class TestMessages:
     def test_free_text_delivered_acknowledged_and_kept(self, deployment):
         sent = send(
@@ -155,18 +173,9 @@ class TestPicturesOnTheLine:
         self, deployment
     ):
         report_all(deployment)
-        tanker = GBR_TANKER.report(T0_S, deployment.clock.now_s)
-        lat, lon = float(str(tanker["latitude"])), float(str(tanker["longitude"]))
-        area = [[lat - 0.5, lon - 0.5], [lat - 0.5, lon + 0.5], [lat + 0.5, lon + 0.5],
-                [lat + 0.5, lon - 0.5]]  # fmt: skip
-        sent = send(
-            deployment, "rus", "notification",
-            {"area": area, "floor_ft": 20000.0, "ceiling_ft": 40000.0,
-             "starts_at_s": T0_S, "ends_at_s": T0_S + 3600.0,
-             "description": "training area"},
-        )  # fmt: skip
-        assert sent.status_code == 200
-        assert "FL200" in sent.json()["text"]
+        lat, lon = tanker_position(deployment)
+        sent = notify_box(deployment, lat + 0.5, lat - 0.5, lon - 0.5, lon + 0.5)
+        assert "FL200" in sent["text"]
         rus = deployment.client.get("/api/v1/picture", headers=deployment.auth("rus"))
         (released,) = rus.json()["others"]
         assert released["party"] == "gbr"
@@ -176,19 +185,10 @@ class TestPicturesOnTheLine:
 def notify_area_ahead_of_the_tanker(deployment):
     """rus notifies an area whose northern edge is 1 NM south of the British tanker
     (flying south at 450 kt: it enters some 8 s later), FL200-FL400, for an hour."""
-    now = GBR_TANKER.report(T0_S, deployment.clock.now_s)
-    lat, lon = float(str(now["latitude"])), float(str(now["longitude"]))
+    lat, lon = tanker_position(deployment)
     north = lat - 1.0 / 60.0
-    area = [[north, lon - 0.3], [north, lon + 0.3], [north - 0.3, lon + 0.3],
-            [north - 0.3, lon - 0.3]]  # fmt: skip
-    sent = send(
-        deployment, "rus", "notification",
-        {"area": area, "floor_ft": 20000.0, "ceiling_ft": 40000.0,
-         "starts_at_s": T0_S, "ends_at_s": T0_S + 3600.0,
-         "description": "training area"},
-    )  # fmt: skip
-    assert sent.status_code == 200
-    return sent.json()["message_id"]
+    sent = notify_box(deployment, north, north - 0.3, lon - 0.3, lon + 0.3)
+    return sent["message_id"]
 
 
 def zone_notices(deployment, party):
