@@ -472,8 +472,10 @@ class Liaison:
         status = self._statuses.get(message_id)
         if status is None:
             return []
-        channel_blocked = False
         message = self._messages[message_id]
+        if party not in message.recipients:
+            return []  # the sender's own copy on its feed: not a delivery
+        channel_blocked = False
         if message.sender != SYSTEM_SENDER:
             channel = self.channel_of(message.sender, party)
             channel_blocked = (

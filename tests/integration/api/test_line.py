@@ -142,6 +142,51 @@ class TestMessages:
         analyst = send(deployment, "usa", "link-test", {"nonce": "n"}, role="analyst")
         assert analyst.status_code == 403
 
+    def test_sent_while_both_feeds_are_open(self, deployment):
+        # the sender's feed shows its own message too; only the recipient's copy
+        # counts as delivered
+        client = deployment.client
+        with (
+            client.websocket_connect("/api/v1/live", headers=deployment.auth("usa")) as usa,
+            client.websocket_connect("/api/v1/live", headers=deployment.auth("rus")) as rus,
+        ):  # fmt: skip
+            assert usa.receive_json()["type"] == "hello"
+            assert rus.receive_json()["type"] == "hello"
+            sent = send(
+                deployment, "usa", "free-text",
+                {"text": "Climbing to FL300 now", "language": "en"},
+                recipients=["rus"],
+            )  # fmt: skip
+            assert sent.status_code == 200, sent.text
+            message_id = sent.json()["message_id"]
+            for ws in (usa, rus):
+                pushed = ws.receive_json()
+                assert pushed["type"] == "message"
+                assert pushed["message"]["message_id"] == message_id
+            delivered = [
+                party
+                for kind, party, _ in events(deployment, message_id)
+                if kind == "delivered"
+            ]
+            assert delivered == ["rus"]
+            report_all(deployment)
+            report = RUS_TRANSPORT.report(T0_S, deployment.clock.now_s)
+            query = send(
+                deployment, "usa", "identification-query",
+                {"lat_deg": report["latitude"], "lon_deg": report["longitude"],
+                 "altitude_ft": 30000.0, "observed_at_s": deployment.clock.now_s,
+                 "radius_nm": 5.0},
+            )  # fmt: skip
+            assert query.status_code == 200, query.text
+            pushed = [usa.receive_json() for _ in range(2)]
+            answer = [
+                m["message"]
+                for m in pushed
+                if m["message"]["in_reply_to"] == query.json()["message_id"]
+            ]
+            (reply,) = answer
+            assert reply["sender"] == "skypact"
+
 
 class TestPicturesOnTheLine:
     def test_an_identification_query_answered_with_the_affiliation_only(
