@@ -18,6 +18,7 @@ Abridged contents:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -82,6 +83,7 @@ class AlertMonitor:
     )
     _by_id: dict[str, tuple[str, str]] = field(default_factory=dict)
     _before: tuple[float, frozenset[str]] = (0.0, frozenset())
+    _pruned_s: float = -math.inf
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
@@ -176,6 +178,7 @@ class AlertMonitor:
             else:
                 self._alerts[key] = new
         self._before = (now_s, frozenset(index))
+        self._prune_windows(now_s)
         return CycleAlerts(
             events=tuple(events), changed=tuple(changed.values()), pairs=len(seen)
         )
@@ -196,6 +199,21 @@ class AlertMonitor:
         acked, events = acknowledge(alert, party, now_s)
         self._alerts[key] = acked
         return acked, events
+
+    def _prune_windows(self, now_s: float) -> None:
+        """Drop the windows of pairs not observed for longer than ``reset_s``: such a
+        pair's next window restarts anyway, so a long-running service keeps only the
+        recent ones (checked at most once per ``reset_s``)."""
+        if now_s - self._pruned_s < self.profile.reset_s:
+            return
+        self._pruned_s = now_s
+        stale = [
+            key
+            for key, (_, last_seen) in self._windows.items()
+            if last_seen is None or now_s - last_seen > self.profile.reset_s
+        ]
+        for key in stale:
+            del self._windows[key]
 
     def _forget(self, key: tuple[str, str], alert: Alert) -> None:
         self._alerts.pop(key, None)

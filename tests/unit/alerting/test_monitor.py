@@ -94,6 +94,23 @@ class TestConflictBetweenParties:
         assert mon.alerts == ()
         assert mon.alert(alert.alert_id) is None
 
+    def test_a_long_running_monitor_forgets_pairs_long_gone(self):
+        # an alert that ends keeps its pair's M-of-N window for a return within
+        # reset_s; past that the window is dropped, so memory stays bounded
+        mon = monitor()
+        run(mon, closing, range(220))
+        run(mon, lambda t: closing(t)[:1], range(220, 420))
+        assert mon.alerts == ()
+        assert mon._windows == {}
+        # the pair coming back much later is a first encounter again: confirmed
+        # by M of N, not at once
+        cycles = run(mon, lambda t: closing(t - 420), range(420, 700))
+        first_seen = next(
+            t for t, c in zip(range(420, 700), cycles, strict=True) if c.pairs
+        )
+        raised = [e for c in cycles for e in c.events if e.kind.value == "raised"]
+        assert raised[0].at_s == first_seen + 1
+
 
 class TestWhoIsMonitored:
     def test_the_same_address_from_two_parties_is_two_aircraft(self):
