@@ -17,6 +17,7 @@ from skypact import __version__
 from skypact.cli import agreement as agreement_command
 from skypact.cli import analyze as analyze_command
 from skypact.cli import convert as convert_command
+from skypact.cli import demo as demo_command
 from skypact.cli import detect as detect_command
 from skypact.cli import service as service_commands
 from skypact.errors import SkyPactError
@@ -26,6 +27,7 @@ __all__ = ["RUNTIME_ENV", "configure_runtime", "entrypoint", "main"]
 _log = logging.getLogger(__name__)
 
 _SUBCOMMANDS = (
+    demo_command,
     detect_command,
     agreement_command,
     analyze_command,
