@@ -345,15 +345,18 @@ class Service:
         waiting for the next period. None removes it."""
         self._on_reports = callback
 
-    def cycle(self, now_s: float | None = None) -> tuple[AlertEvent, ...]:
-        """One detection and alerting cycle at ``now_s`` (default: the clock), then a
-        picture update if one is due.
+    def cycle(
+        self, now_s: float | None = None, *, pictures: bool = True
+    ) -> tuple[AlertEvent, ...]:
+        """One detection and alerting cycle at ``now_s`` (default: the clock), then
+        (``pictures``) a picture update if one is due.
 
         The alerting part stores alert transitions (audited), sends the line's
         automatic notices and escalations, expires dropped tracks and delivers each
         subscriber its party's alert changes; it is committed before anything is
-        delivered. The picture part (:meth:`publish`) follows when ``picture_s`` has
-        passed since the last picture.
+        delivered. The picture part (:meth:`publish_if_due`) follows; the live
+        service runs it on its own schedule instead (``pictures=False``), so that
+        drawing the pictures never holds up the next cycle.
         """
         now = self.clock() if now_s is None else float(now_s)
         assert self._monitor is not None
@@ -397,14 +400,26 @@ class Service:
         for subscriber, message in alert_out:
             subscriber.deliver(message)
         self._push(line_out)
+        if pictures:
+            self.publish_if_due(now)
+        return outcome.events
+
+    def publish_if_due(self, now_s: float | None = None) -> float:
+        """A picture update (:meth:`publish`) if ``picture_s`` has passed since the
+        last one was due; returns when the next one is due (clock seconds).
+
+        Pictures keep a steady rhythm: the next is due one period after the last was
+        due, not after it was drawn, unless it is a whole period late.
+        """
+        now = self.clock() if now_s is None else float(now_s)
         due = self._next_picture_s
         slack_s = 0.1 * min(self.config.picture_s, self.config.cycle_s)
         if due is None or now >= due - slack_s:
             self.publish(now)
             on_time = due is not None and now <= due + self.config.picture_s
             start_s = due if due is not None and on_time else now
-            self._next_picture_s = start_s + self.config.picture_s
-        return outcome.events
+            self._next_picture_s = due = start_s + self.config.picture_s
+        return due
 
     def publish(self, now_s: float | None = None) -> None:
         """A picture update at ``now_s``: the track history, the release records

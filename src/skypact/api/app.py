@@ -63,11 +63,25 @@ async def _cycles(opened: Runtime, period_s: float, min_gap_s: float) -> None:
             await asyncio.sleep(max(0.0, last_s + min_gap_s - loop.time()))
             last_s = loop.time()
             try:
-                await run_in_threadpool(service.cycle)
+                await run_in_threadpool(service.cycle, pictures=False)
             except Exception:  # an entrypoint's loop: log and go on with the next
                 _log.exception("detection cycle failed")
     finally:
         service.on_reports(None)
+
+
+async def _pictures(opened: Runtime) -> None:
+    """Publish the pictures every ``picture_s``, beside the cycles: drawing them
+    takes a good part of a second at ten thousand aircraft, and a report that
+    arrives meanwhile is judged by a cycle at once, not after them."""
+    service = opened.service
+    while True:
+        try:
+            due_s = await run_in_threadpool(service.publish_if_due)
+        except Exception:  # an entrypoint's loop: log and go on with the next
+            _log.exception("picture update failed")
+            due_s = service.clock() + opened.settings.picture_s
+        await asyncio.sleep(max(0.0, due_s - service.clock()))
 
 
 def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
@@ -80,7 +94,6 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
         cot: CotServer | None = None
         settings = opened.settings
         if settings.cot_port is not None:
@@ -91,15 +104,20 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
                 )
             cot = await serve_cot(opened, settings.host, settings.cot_port, context)
             app.state.cot = cot
+        tasks = []
         if run_cycles:
-            task = asyncio.create_task(
-                _cycles(opened, settings.cycle_s, settings.min_cycle_s)
-            )
+            tasks = [
+                asyncio.create_task(
+                    _cycles(opened, settings.cycle_s, settings.min_cycle_s)
+                ),
+                asyncio.create_task(_pictures(opened)),
+            ]
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             if cot is not None:
