@@ -41,16 +41,20 @@ import asyncio
 import bisect
 import contextlib
 import cProfile
+import ctypes
 import datetime as dt
 import io
 import itertools
 import json
+import math
 import os
 import platform
 import pstats
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +78,7 @@ from tests.integration.service.server import (  # noqa: E402
     SKYPACT,
     Server,
     ServiceHome,
+    rss_kib,
 )
 
 from skypact.cli import configure_runtime  # noqa: E402
@@ -606,7 +611,16 @@ class Latencies:
     report_to_feed_s: list[float] = field(default_factory=list)
     report_to_alert_s: list[float] = field(default_factory=list)
     """From the newest report of the alert's two aircraft (the one that completed
-    what the alerting cycle judged) to the alert on each of the two feeds."""
+    what the alerting cycle judged) to the alert on each of the two feeds; only
+    the transitions a report brings about: raised and level-up."""
+    report_to_easing_s: list[float] = field(default_factory=list)
+    """The same for level-down and cleared, which the lifecycle decides by time
+    (the lower level must hold for its hysteresis), not on the newest report."""
+    after_load: int = 0
+    """Alert messages of cycles after the last batch was answered: no report made
+    them (the positions were only dead-reckoned on), so they are in neither figure."""
+    slowest_alerts: list[dict[str, Any]] = field(default_factory=list)
+    """The slowest alert messages (report -> feed), with their transition."""
     own_report_to_alert_s: list[float] = field(default_factory=list)
     """From the feed's own party's newest report the cycle judged, to the alert."""
     cycle_to_picture_s: list[float] = field(default_factory=list)
@@ -687,7 +701,13 @@ def latencies(run: LoadRun) -> Latencies:
             if message.kind == "alert" and message.alert and message.at_s is not None:
                 key = (str(message.alert["alert_id"]), message.at_s)
                 transitions.setdefault(key, []).append((party, message))
-    for seen in transitions.values():
+    kinds = transition_kinds(transitions)
+    timed: list[dict[str, Any]] = []
+    load_end_s = max((b.answered_s for b in run.batches), default=math.inf)
+    for key, seen in transitions.items():
+        if key[1] > load_end_s:
+            out.after_load += len(seen)
+            continue
         sends = [
             _sent_of(*sent_by_party.get(party, ([], [])), message.own_newest_s)
             for party, message in seen
@@ -696,8 +716,61 @@ def latencies(run: LoadRun) -> Latencies:
         if not known:
             continue
         newest_sent = max(known)
-        out.report_to_alert_s.extend(m.received_s - newest_sent for _, m in seen)
+        delays = [m.received_s - newest_sent for _, m in seen]
+        eased = kinds[key] in ("level-down", "cleared")
+        (out.report_to_easing_s if eased else out.report_to_alert_s).extend(delays)
+        timed.extend(
+            {
+                "alert_id": key[0],
+                "transition": kinds[key],
+                "party": party,
+                "cycle_at_s": round(key[1] - run.start_s, 3),
+                "report_to_feed_s": round(delay, 3),
+                "cycle_to_feed_s": round(message.received_s - key[1], 3),
+            }
+            for (party, message), delay in zip(seen, delays, strict=True)
+        )
+    timed.sort(key=lambda t: -float(t["report_to_feed_s"]))
+    out.slowest_alerts = timed[:12]
     return out
+
+
+def transition_kinds(
+    transitions: dict[tuple[str, float], list[tuple[str, FeedMessage]]],
+) -> dict[tuple[str, float], str]:
+    """Each alert transition (alert id, cycle time) named from the alert's level
+    before it: raised, level-up, level-down, cleared (or "same": an update that
+    did not change the level, such as an acknowledgement).
+
+    >>> def seen(state: str, level: int) -> list[tuple[str, FeedMessage]]:
+    ...     alert = {"state": state, "level": level}
+    ...     message = FeedMessage(received_s=0.0, kind="alert", size_bytes=0, alert=alert)
+    ...     return [("A", message)]
+    >>> kinds = transition_kinds({("x", 1.0): seen("active", 1),
+    ...     ("x", 3.0): seen("active", 2), ("x", 5.0): seen("active", 1),
+    ...     ("x", 6.0): seen("active", 1), ("x", 9.0): seen("cleared", 0)})
+    >>> [kinds[("x", t)] for t in (1.0, 3.0, 5.0, 6.0, 9.0)]
+    ['raised', 'level-up', 'level-down', 'same', 'cleared']
+    """
+    kinds: dict[tuple[str, float], str] = {}
+    level: dict[str, int] = {}
+    for key in sorted(transitions, key=lambda k: k[1]):
+        alert = transitions[key][0][1].alert
+        assert alert is not None
+        now = int(alert["level"])
+        before = level.get(key[0])
+        if alert["state"] == "cleared":
+            kinds[key] = "cleared"
+        elif before is None:
+            kinds[key] = "raised"
+        elif now > before:
+            kinds[key] = "level-up"
+        elif now < before:
+            kinds[key] = "level-down"
+        else:
+            kinds[key] = "same"
+        level[key[0]] = now
+    return kinds
 
 
 @dataclass
@@ -877,6 +950,8 @@ class LoadConfig:
     """The live feeds' clients offer permessage-deflate (as browsers do)."""
     sample_server: bool = False
     """Run the server under :func:`sampled_serve` (CPU by function)."""
+    trace_memory: bool = False
+    """Run the server under :func:`traced_serve` (where its memory grows)."""
 
     def pair_count(self) -> int:
         """``pairs``, or one per 10 s of run up to the slots there are."""
@@ -908,6 +983,7 @@ class LoadResult:
     feeds_closed: dict[str, str | None]
     code: dict[str, Any]
     server_profile: dict[str, Any] | None = None
+    memory_trace: dict[str, Any] | None = None
 
 
 def prepare(home_dir: Path, config: LoadConfig) -> tuple[ServiceHome, dict[str, str]]:
@@ -940,16 +1016,14 @@ def run_load(
     before = home.count_reports()
     log(f"server starting ({len(fleet)} aircraft, {len(fleet.pairs)} planted pairs)")
     profile_path = home_dir / "server-profile.json"
-    launcher = (
-        (
-            sys.executable,
-            str(Path(__file__).resolve()),
-            SAMPLED_SERVE,
-            str(profile_path),
-        )
-        if config.sample_server
-        else SKYPACT
-    )
+    trace_path = home_dir / "server-memory.json"
+    launcher: tuple[str, ...] = SKYPACT
+    if config.sample_server:
+        launcher = (sys.executable, str(Path(__file__).resolve()), SAMPLED_SERVE)
+        launcher += (str(profile_path),)
+    elif config.trace_memory:
+        launcher = (sys.executable, str(Path(__file__).resolve()), TRACED_SERVE)
+        launcher += (str(trace_path),)
     server = home.start(
         cycle_s=config.cycle_s,
         launcher=launcher,
@@ -994,6 +1068,9 @@ def run_load(
         code=code,
         server_profile=json.loads(profile_path.read_text())
         if config.sample_server and profile_path.exists()
+        else None,
+        memory_trace=json.loads(trace_path.read_text())
+        if config.trace_memory and trace_path.exists()
         else None,
     )
 
@@ -1058,12 +1135,15 @@ def summary(result: LoadResult) -> dict[str, Any]:
         },
         "latency_s": {
             "report_to_alert": percentiles(lat.report_to_alert_s),
+            "report_to_easing": percentiles(lat.report_to_easing_s),
             "own_report_to_alert": percentiles(lat.own_report_to_alert_s),
             "report_to_feed": percentiles(lat.report_to_feed_s),
             "cycle_to_alert": percentiles(lat.cycle_to_alert_s),
             "cycle_to_picture": percentiles(lat.cycle_to_picture_s),
             "batches_never_on_feed": lat.never_on_feed,
             "alerts_unmatched": lat.alerts_unmatched,
+            "alerts_after_the_load": lat.after_load,
+            "slowest_alerts": lat.slowest_alerts,
         },
         "cycle_gap_s": cycle_gaps(run),
         "timeline": timeline(run),
@@ -1089,6 +1169,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
         "server_exit_code": result.server_exit_code,
         "server_stopped_cleanly": result.server_stopped_cleanly,
         "server_profile": result.server_profile,
+        "memory_trace": result.memory_trace,
     }
 
 
@@ -1117,7 +1198,8 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     names = {
-        "report_to_alert": "report -> alert on the feed",
+        "report_to_alert": "report -> alert on the feed (raised, level-up)",
+        "report_to_easing": "report -> level-down or cleared on the feed",
         "own_report_to_alert": "own party's report -> alert on its feed",
         "report_to_feed": "report -> first picture carrying it",
         "cycle_to_alert": "cycle start -> alert on the feed",
@@ -1151,7 +1233,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Batches: {report['batches']['posted']:,} posted, "
         f"{report['batches']['acknowledged']:,} acknowledged, refused by status: "
         f"{report['batches']['refused_by_status'] or 'none'}; batches never seen on "
-        f"the feed: {report['latency_s']['batches_never_on_feed']}.",
+        f"the feed: {report['latency_s']['batches_never_on_feed']}; alert messages "
+        f"of cycles after the last batch (dead reckoning only, in neither report -> "
+        f"figure): {report['latency_s'].get('alerts_after_the_load', 0)}.",
         f"- Storage: {storage['stored_reports']:,} reports stored, "
         f"{storage['acknowledged_reports']:,} acknowledged; acknowledged batches "
         f"missing or short: {storage['acknowledged_batches_missing_or_short']}; "
@@ -1426,6 +1510,29 @@ def _waiting(names: Sequence[str]) -> bool:
     return bool(names) and names[0].endswith(_WAITING)
 
 
+def _serve_beside(
+    argv: list[str], watch: Callable[[], None], stop: threading.Event
+) -> int:
+    """``skypact.cli.main(argv)`` in this thread with ``watch`` in another until
+    the server stops (SIGTERM included); ``stop`` is set, and ``watch`` joined,
+    before this returns."""
+    from skypact.cli import main as skypact_main
+
+    def stopped(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    signal.signal(signal.SIGTERM, stopped)
+    watcher = threading.Thread(target=watch, name="watcher", daemon=True)
+    watcher.start()
+    try:
+        return skypact_main(argv)
+    except _Stopped:
+        return 0
+    finally:
+        stop.set()
+        watcher.join()
+
+
 def sampled_serve(out: Path, argv: list[str], interval_s: float = 0.01) -> int:
     """Run ``skypact.cli.main(argv)`` with a CPU-weighted stack sampler; write the
     result to ``out`` (JSON) when the server stops.
@@ -1441,11 +1548,6 @@ def sampled_serve(out: Path, argv: list[str], interval_s: float = 0.01) -> int:
     between the process's CPU and the sampled total. Ticks are 10 ms: the figures are
     averages over many samples, not per call.
     """
-    import signal
-    import threading
-
-    from skypact.cli import main as skypact_main
-
     inclusive: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
     by_thread: Counter[str] = Counter()
@@ -1490,22 +1592,11 @@ def sampled_serve(out: Path, argv: list[str], interval_s: float = 0.01) -> int:
                     used
                 )
 
-    def stopped(signum: int, frame: Any) -> None:
-        raise _Stopped
-
-    signal.signal(signal.SIGTERM, stopped)
-    sampler = threading.Thread(target=sample, name="sampler", daemon=True)
     started = time.monotonic()
     cpu_before = os.times()
-    sampler.start()
-    code = 0
     try:
-        code = skypact_main(argv)
-    except _Stopped:
-        pass
+        code = _serve_beside(argv, sample, stop)
     finally:
-        stop.set()
-        sampler.join()
         cpu_after = os.times()
         tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
         out.write_text(
@@ -1524,6 +1615,123 @@ def sampled_serve(out: Path, argv: list[str], interval_s: float = 0.01) -> int:
             )
         )
     return code
+
+
+TRACED_SERVE = "--traced-serve"
+"""First argument of this script that runs ``skypact serve`` (the rest of the command
+line) in this process under :func:`traced_serve`."""
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+            "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _malloc_mib() -> dict[str, float] | None:
+    """glibc's heap (``mallinfo2``): bytes in use by malloc's callers, free bytes
+    it holds, and mmapped blocks, in MiB (None: not glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        call = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    call.restype = _MallInfo2
+    info = call()
+    mib = 1024.0 * 1024.0
+    return {
+        "in_use_mib": info.uordblks / mib,
+        "free_held_mib": info.fordblks / mib,
+        "mmapped_mib": info.hblkhd / mib,
+    }
+
+
+def traced_serve(
+    out: Path, argv: list[str], every_s: float = 10.0, warm_s: float = 90.0
+) -> int:
+    """Run ``skypact.cli.main(argv)`` with :mod:`tracemalloc` on; write to ``out``
+    (JSON) when the server stops: every ``every_s``, the memory Python's allocators
+    hold (traced), glibc's heap (in use / free but held / mmapped) and RSS; and
+    where the traced memory grew between the first snapshot ``warm_s`` after the
+    start and the end, by allocation traceback. Tracing slows the server down: its
+    latencies are not the benchmark's."""
+    import tracemalloc
+
+    tracemalloc.start(8)
+    stop = threading.Event()
+    series: list[dict[str, float | None]] = []
+    warm: list[tracemalloc.Snapshot] = []
+    started = time.monotonic()
+
+    def watch() -> None:
+        while not stop.wait(every_s):
+            elapsed = time.monotonic() - started
+            rss = rss_kib(os.getpid())
+            point: dict[str, float | None] = {
+                "elapsed_s": round(elapsed, 1),
+                "traced_mib": tracemalloc.get_traced_memory()[0] / 1048576.0,
+                "rss_mib": None if rss is None else rss / 1024.0,
+            }
+            point.update(_malloc_mib() or {})
+            series.append(point)
+            if not warm and elapsed >= warm_s:
+                warm.append(tracemalloc.take_snapshot())
+
+    try:
+        code = _serve_beside(argv, watch, stop)
+    finally:
+        growth: list[dict[str, Any]] = []
+        if warm:
+            last = tracemalloc.take_snapshot()
+            for stat in last.compare_to(warm[0], "traceback")[:25]:
+                growth.append(
+                    {
+                        "size_diff_kib": stat.size_diff / 1024.0,
+                        "size_kib": stat.size / 1024.0,
+                        "count_diff": stat.count_diff,
+                        "where": [
+                            f"{frame.filename.split('site-packages/')[-1]}:"
+                            f"{frame.lineno}"
+                            for frame in reversed(stat.traceback)
+                        ],
+                    }
+                )
+        tracemalloc.stop()
+        out.write_text(
+            json.dumps({"every_s": every_s, "warm_s": warm_s, "series": series,
+                        "growth": growth})
+        )  # fmt: skip
+    return code
+
+
+def memory_trace_table(trace: dict[str, Any], top: int = 12) -> str:
+    """Where the traced memory grew (Markdown), and how the heap moved."""
+    series = trace["series"]
+    lines = ["### Server memory, traced", ""]
+    if series:
+        first = next(
+            (p for p in series if p["elapsed_s"] >= trace["warm_s"]), series[0]
+        )
+        last = series[-1]
+        lines.append("| MiB | at " + f"{first['elapsed_s']:.0f} s | at "
+                     + f"{last['elapsed_s']:.0f} s |")  # fmt: skip
+        lines.append("|---|---:|---:|")
+        for key in ("rss_mib", "traced_mib", "in_use_mib", "free_held_mib",
+                    "mmapped_mib"):  # fmt: skip
+            if first.get(key) is not None and last.get(key) is not None:
+                lines.append(f"| {key[:-4]} | {first[key]:,.1f} | {last[key]:,.1f} |")
+    lines += ["", "| grew (KiB) | blocks | allocated at (innermost last) |",
+              "|---:|---:|---|"]  # fmt: skip
+    for stat in trace["growth"][:top]:
+        where = " < ".join(reversed(stat["where"][-4:]))
+        lines.append(
+            f"| {stat['size_diff_kib']:,.0f} | {stat['count_diff']:+,} | {where} |"
+        )
+    return "\n".join(lines)
 
 
 def _package(name: str) -> str:
@@ -1585,6 +1793,8 @@ def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     if given[:1] == [SAMPLED_SERVE]:
         return sampled_serve(Path(given[1]), given[2:])
+    if given[:1] == [TRACED_SERVE]:
+        return traced_serve(Path(given[1]), given[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aircraft", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=600)
@@ -1609,6 +1819,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sample-server",
         action="store_true",
         help="sample the server's CPU by function (bench/README.md, Load)",
+    )
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="trace the server's memory with tracemalloc (where it grows; slow)",
     )
     parser.add_argument(
         "--no-deflate",
@@ -1642,6 +1857,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         deflate=not args.no_deflate,
         sample_server=args.sample_server,
+        trace_memory=args.trace_memory,
     )
     try:
         build_fleet(
@@ -1670,6 +1886,8 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(report))
     if result.server_profile is not None:
         print("\n" + server_profile_table(result.server_profile))
+    if result.memory_trace is not None:
+        print("\n" + memory_trace_table(result.memory_trace))
     if not args.no_save:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n")
