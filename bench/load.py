@@ -371,6 +371,9 @@ class FeedMessage:
     an alert's ``data_at_s`` (the newest position of the party's own aircraft in it
     that the alerting cycle judged: which batch the alert was computed on)."""
     alert: dict[str, Any] | None = None
+    update: str | None = None
+    """An alert message's ``update``: ``transition`` or ``advice`` (the manoeuvre
+    advice worked out after the transition went out)."""
 
 
 @dataclass
@@ -435,6 +438,7 @@ async def _listen(ws: ClientConnection, feed: Feed) -> None:
                 message.own_newest_s = max(stamps) if stamps else None
             elif kind == "alert":
                 message.alert = data["alert"]
+                message.update = data.get("update")
                 message.at_s = data.get("at_s")
                 message.own_newest_s = data.get("data_at_s")
             feed.messages.append(message)
@@ -616,6 +620,8 @@ class Latencies:
     report_to_easing_s: list[float] = field(default_factory=list)
     """The same for level-down and cleared, which the lifecycle decides by time
     (the lower level must hold for its hysteresis), not on the newest report."""
+    alert_to_advice_s: list[float] = field(default_factory=list)
+    """From a raised/level-up alert on a feed to its advice on the same feed."""
     after_load: int = 0
     """Alert messages of cycles after the last batch was answered: no report made
     them (the positions were only dead-reckoned on), so they are in neither figure."""
@@ -678,6 +684,8 @@ def latencies(run: LoadRun) -> Latencies:
             if message.kind == "picture":
                 if message.at_s is not None:
                     out.cycle_to_picture_s.append(message.received_s - message.at_s)
+            elif message.kind == "alert" and message.update == "advice":
+                continue
             elif message.kind == "alert":
                 if message.at_s is not None:
                     out.cycle_to_alert_s.append(message.received_s - message.at_s)
@@ -696,11 +704,15 @@ def latencies(run: LoadRun) -> Latencies:
         for party, batches in by_party.items()
     }
     transitions: dict[tuple[str, float], list[tuple[str, FeedMessage]]] = {}
+    advice: dict[tuple[str, float], list[tuple[str, FeedMessage]]] = {}
     for party, feed in run.feeds.items():
         for message in feed.messages:
             if message.kind == "alert" and message.alert and message.at_s is not None:
                 key = (str(message.alert["alert_id"]), message.at_s)
-                transitions.setdefault(key, []).append((party, message))
+                if message.update == "advice":
+                    advice.setdefault(key, []).append((party, message))
+                else:
+                    transitions.setdefault(key, []).append((party, message))
     kinds = transition_kinds(transitions)
     timed: list[dict[str, Any]] = []
     load_end_s = max((b.answered_s for b in run.batches), default=math.inf)
@@ -730,6 +742,13 @@ def latencies(run: LoadRun) -> Latencies:
             }
             for (party, message), delay in zip(seen, delays, strict=True)
         )
+    for key, advised in advice.items():
+        alerted = dict(transitions.get(key, []))
+        for party, message in advised:
+            if party in alerted:
+                out.alert_to_advice_s.append(
+                    message.received_s - alerted[party].received_s
+                )
     timed.sort(key=lambda t: -float(t["report_to_feed_s"]))
     out.slowest_alerts = timed[:12]
     return out
@@ -811,7 +830,8 @@ def check_alerts(run: LoadRun, fleet: Fleet) -> AlertCheck:
             pair_of.setdefault(alert_id, set()).update(
                 owner.get((party, icao24)) for icao24 in own
             )
-            transitions[f"{alert['state']}/{alert['level']}"] += 1
+            advised = " advice" if message.update == "advice" else ""
+            transitions[f"{alert['state']}/{alert['level']}{advised}"] += 1
             if alert.get("raised_at_s") is not None:
                 raised_at[alert_id] = float(alert["raised_at_s"]) - run.start_s
     unexpected = []
@@ -1136,6 +1156,7 @@ def summary(result: LoadResult) -> dict[str, Any]:
         "latency_s": {
             "report_to_alert": percentiles(lat.report_to_alert_s),
             "report_to_easing": percentiles(lat.report_to_easing_s),
+            "alert_to_advice": percentiles(lat.alert_to_advice_s),
             "own_report_to_alert": percentiles(lat.own_report_to_alert_s),
             "report_to_feed": percentiles(lat.report_to_feed_s),
             "cycle_to_alert": percentiles(lat.cycle_to_alert_s),
@@ -1200,12 +1221,15 @@ def markdown(report: dict[str, Any]) -> str:
     names = {
         "report_to_alert": "report -> alert on the feed (raised, level-up)",
         "report_to_easing": "report -> level-down or cleared on the feed",
+        "alert_to_advice": "alert -> its manoeuvre advice on the feed",
         "own_report_to_alert": "own party's report -> alert on its feed",
         "report_to_feed": "report -> first picture carrying it",
         "cycle_to_alert": "cycle start -> alert on the feed",
         "cycle_to_picture": "cycle start -> picture on the feed",
     }
-    rows = [(names[k], report["latency_s"][k]) for k in names]
+    rows = [
+        (names[k], report["latency_s"][k]) for k in names if k in report["latency_s"]
+    ]
     rows += [
         ("POST /reports (send -> answer)", report["batches"]["post_s"]),
         ("batch sent after its due time", report["batches"]["send_lateness_s"]),

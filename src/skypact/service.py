@@ -33,7 +33,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +59,7 @@ from skypact.messaging import Channel
 from skypact.parties.access import require
 from skypact.parties.model import Action, Principal
 from skypact.parties.releasability import (
+    AlertAircraft,
     NeedToKnow,
     RedactedAlert,
     ReleasedPicture,
@@ -67,6 +68,7 @@ from skypact.parties.releasability import (
     visible_alerts,
     visible_picture,
 )
+from skypact.resolution.advice import Advisory, resolve_nearby
 from skypact.storage.repository import (
     AlertEventRow,
     AlertRow,
@@ -77,7 +79,7 @@ from skypact.tracks.ingest.base import report_table
 from skypact.tracks.model import StateArrays
 from skypact.tracks.store import TrackStore
 from skypact.tracks.validation import epoch_seconds, validate_reports
-from skypact.units import m_to_ft
+from skypact.units import m_to_ft, mps_to_fpm, mps_to_kt
 
 __all__ = [
     "REPORT_FIELDS",
@@ -197,6 +199,9 @@ class Service:
     _history_s: dict[str, float] = field(default_factory=dict)
     _serial: int = 0
     _zones: tuple[ZoneSpec, ...] = ()
+    _advice: dict[str, tuple[Advisory | None, Advisory | None]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         content = self.agreement.content
@@ -400,26 +405,46 @@ class Service:
         for subscriber, message in alert_out:
             subscriber.deliver(message)
         self._push(line_out)
+        self._advise(
+            [a for a in outcome.changed if a.alert_id in risen], states, keys, now
+        )
         if pictures:
             self.publish_if_due(now)
         return outcome.events
 
     def publish_if_due(self, now_s: float | None = None) -> float:
-        """A picture update (:meth:`publish`) if ``picture_s`` has passed since the
-        last one was due; returns when the next one is due (clock seconds).
+        """A picture update (:meth:`publish`) if one is due; returns when the next
+        one is due (clock seconds)."""
+        steps = self.picture_steps(now_s)
+        if steps is not None:
+            for _ in steps:
+                pass
+        assert self._next_picture_s is not None
+        return self._next_picture_s
+
+    def picture_due_s(self) -> float | None:
+        """When the next picture update is due (None: at once, none has been)."""
+        return self._next_picture_s
+
+    def picture_steps(self, now_s: float | None = None) -> Iterator[None] | None:
+        """The picture update at ``now_s`` as steps, or None if it is not due yet.
 
         Pictures keep a steady rhythm: the next is due one period after the last was
-        due, not after it was drawn, unless it is a whole period late.
+        due, not after it was drawn, unless it is a whole period late. Each step is
+        a short part of :meth:`publish` (one party's picture drawn, the records
+        stored, one party's picture sent): the live service runs a detection cycle
+        between two steps when reports have arrived, so that a report never waits for
+        all the pictures to be drawn.
         """
         now = self.clock() if now_s is None else float(now_s)
         due = self._next_picture_s
         slack_s = 0.1 * min(self.config.picture_s, self.config.cycle_s)
-        if due is None or now >= due - slack_s:
-            self.publish(now)
-            on_time = due is not None and now <= due + self.config.picture_s
-            start_s = due if due is not None and on_time else now
-            self._next_picture_s = due = start_s + self.config.picture_s
-        return due
+        if due is not None and now < due - slack_s:
+            return None
+        on_time = due is not None and now <= due + self.config.picture_s
+        start_s = due if due is not None and on_time else now
+        self._next_picture_s = start_s + self.config.picture_s
+        return self._publish_steps(now)
 
     def publish(self, now_s: float | None = None) -> None:
         """A picture update at ``now_s``: the track history, the release records
@@ -429,36 +454,99 @@ class Service:
         The pictures are drawn outside the lock, from a copy of the tracks and the
         alerts taken under it, so that reports are taken in the meantime.
         """
-        now = self.clock() if now_s is None else float(now_s)
+        for _ in self._publish_steps(self.clock() if now_s is None else float(now_s)):
+            pass
+
+    def _publish_steps(self, now: float) -> Iterator[None]:
         assert self._monitor is not None
         with self._lock:
             tracks = self.store.tracks(now)
             current = self._monitor.alerts
             need = self._need_now
-        pictures = {
-            party: visible_picture(tracks, party, alerts=current, now_s=now, need=need)
-            for party in self._parties
-        }
+        pictures: dict[str, ReleasedPicture] = {}
+        for party in self._parties:
+            yield
+            pictures[party] = visible_picture(
+                tracks, party, alerts=current, now_s=now, need=need
+            )
+        yield
         with self._lock, self.repository.transaction():
             self._store_history(tracks)
             self._audit_releases(pictures)
             self._last_picture_s = now
-            subscribers = list(self._subscribers.values())
-        encoded = {
-            party: picture_feed_message(released)
-            for party, released in pictures.items()
-            if any(s.party == party for s in subscribers)
-        }
-        for subscriber in subscribers:
-            message = encoded.get(subscriber.party)
-            if message is not None:
+        for party, released in pictures.items():
+            with self._lock:
+                subscribers = [
+                    s for s in self._subscribers.values() if s.party == party
+                ]
+            if not subscribers:
+                continue
+            yield
+            message = picture_feed_message(released)
+            for subscriber in subscribers:
                 subscriber.deliver(message)
+
+    def _advise(
+        self,
+        risen: Sequence[Alert],
+        states: StateArrays,
+        keys: npt.NDArray[np.object_],
+        now: float,
+    ) -> None:
+        """Coordinated manoeuvre advice for the alerts raised or risen this cycle,
+        worked out after their messages went out (it takes longer than the alert) and
+        sent as an update of each alert (``"update": "advice"``) to its two parties.
+
+        The advice clears the pair at the alert's level (its separation and
+        look-ahead), from the picture the cycle judged; it is kept with the alert
+        until the alert ends, and shown on :meth:`alerts` too."""
+        assert self._monitor is not None
+        with self._lock:
+            for key in [k for k in self._advice if self._monitor.alert(k) is None]:
+                del self._advice[key]
+        if not risen:
+            return
+        row = {str(k): n for n, k in enumerate(keys.tolist())}
+        levels = {level.severity: level for level in self._monitor.profile.levels}
+        advice: dict[str, tuple[Advisory | None, Advisory | None]] = {}
+        for alert in risen:
+            level = levels.get(alert.level)
+            i, j = (row.get(key) for key in alert.aircraft)
+            if level is None or i is None or j is None:
+                continue
+            found = resolve_nearby(
+                states,
+                i,
+                j,
+                horizontal_m=level.horizontal_m,
+                vertical_m=level.vertical_m,
+                lookahead_s=level.lookahead_s,
+            )
+            by_row = {a.aircraft_index: a for a in found.advisories}
+            advice[alert.alert_id] = (by_row.get(i), by_row.get(j))
+        with self._lock:
+            current = []
+            for alert_id, pair in advice.items():
+                now_alert = self._monitor.alert(alert_id)
+                if now_alert is not None and now_alert.state is AlertState.ACTIVE:
+                    self._advice[alert_id] = pair
+                    current.append(now_alert)
+            subscribers = list(self._subscribers.values())
+            out = self._alert_messages(current, subscribers, now, update="advice")
+        for subscriber, message in out:
+            subscriber.deliver(message)
+
+    def advice_of(self, alert_id: str) -> tuple[Advisory | None, Advisory | None]:
+        """The advice for an alert's two aircraft (in the alert's order; None: none)."""
+        with self._lock:
+            return self._advice.get(alert_id, (None, None))
 
     def _alert_messages(
         self,
         changed: Sequence[Alert],
         subscribers: Sequence[_Subscriber],
         now: float,
+        update: str = "transition",
     ) -> list[tuple[_Subscriber, FeedMessage]]:
         """Each subscriber's alert changes, with the time of the party's own data the
         cycle judged them on (``data_at_s``: its aircraft's newest position)."""
@@ -478,7 +566,10 @@ class Service:
                     if key.split(":", 1)[0] == party
                 ]
                 known = [t for t in times if t is not None]
-                message = alert_message(shown)
+                message = alert_message(
+                    shown, self._advice.get(alert.alert_id, (None, None))
+                )
+                message["update"] = update
                 message["at_s"] = now
                 message["data_at_s"] = max(known) if known else None
                 messages.append(FeedMessage.of(message))
@@ -646,9 +737,12 @@ class Service:
             subscribers = [
                 s for s in self._subscribers.values() if s.party in acked.parties
             ]
+            advice = self._advice.get(acked.alert_id, (None, None))
         for subscriber in subscribers:
             for shown in visible_alerts([acked], subscriber.party, need=self.need):
-                subscriber.deliver(FeedMessage.of(alert_message(shown)))
+                message = alert_message(shown, advice)
+                message["update"] = "acknowledgement"
+                subscriber.deliver(FeedMessage.of(message))
         (mine,) = visible_alerts([acked], principal.party, need=self.need)
         return mine
 
@@ -878,13 +972,43 @@ def picture_feed_message(released: ReleasedPicture) -> FeedMessage:
     return FeedMessage(kind="picture", text=text)
 
 
-def alert_message(alert: RedactedAlert) -> dict[str, Any]:
+def alert_message(
+    alert: RedactedAlert,
+    advice: tuple[Advisory | None, Advisory | None] = (None, None),
+) -> dict[str, Any]:
     """The live feed's alert update (JSON-ready)."""
-    return {"type": "alert", "alert": alert_view(alert)}
+    return {"type": "alert", "alert": alert_view(alert, advice)}
 
 
-def alert_view(alert: RedactedAlert) -> dict[str, Any]:
-    """An alert as a party sees it (JSON-ready)."""
+def advisory_view(advisory: Advisory, aircraft: AlertAircraft) -> dict[str, Any]:
+    """One aircraft's advised manoeuvre as a party sees it: for its own aircraft the
+    manoeuvre and the velocity it leads to; for the other party's, only what it will
+    do (its velocity is released no further than the picture releases it)."""
+    view: dict[str, Any] = {
+        "track_id": aircraft.track_id,
+        "own": aircraft.own,
+        "kind": advisory.kind.value,
+        "text": advisory.text,
+    }
+    if aircraft.own:
+        view["track_deg"] = round(advisory.trk_deg, 1)
+        view["groundspeed_kt"] = round(float(mps_to_kt(advisory.gs_mps)), 1)
+        view["vertical_rate_fpm"] = round(float(mps_to_fpm(advisory.vs_mps)), 0)
+    return view
+
+
+def alert_view(
+    alert: RedactedAlert,
+    advice: tuple[Advisory | None, Advisory | None] = (None, None),
+) -> dict[str, Any]:
+    """An alert as a party sees it (JSON-ready), with the coordinated advice for its
+    two aircraft when there is one (own aircraft first)."""
+    advisories = [
+        advisory_view(advisory, aircraft)
+        for advisory, aircraft in zip(advice, alert.aircraft, strict=True)
+        if advisory is not None
+    ]
+    advisories.sort(key=lambda a: not a["own"])
     return {
         "alert_id": alert.alert_id,
         "state": alert.state.value,
@@ -906,6 +1030,7 @@ def alert_view(alert: RedactedAlert) -> dict[str, Any]:
         "los_at_s": alert.los_at_s,
         "ended_at_s": alert.ended_at_s,
         "warning_time_s": alert.warning_time_s,
+        "advisories": advisories,
     }
 
 

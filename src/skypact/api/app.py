@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -35,13 +35,17 @@ __all__ = ["create_app"]
 _log = logging.getLogger(__name__)
 
 
-async def _cycles(opened: Runtime, period_s: float, min_gap_s: float) -> None:
-    """Run the detection cycle when reports arrive, and at least every ``period_s``.
+async def _schedule(opened: Runtime, period_s: float, min_gap_s: float) -> None:
+    """Run the detection cycle when reports arrive and at least every ``period_s``,
+    and the picture updates every ``picture_s``, one at a time in the thread pool.
 
     A batch of reports wakes the loop (:meth:`~skypact.service.Service.on_reports`), so
     a report does not wait for the next period to be judged; cycles are at least
     ``min_gap_s`` apart, and batches that arrive during a cycle are judged together by
-    the next one.
+    the next one. A picture update goes in short steps
+    (:meth:`~skypact.service.Service.picture_steps`), and a cycle that is wanted runs
+    between two of them: drawing ten thousand aircraft's pictures takes a good part of
+    a second, and an alert must not wait for it (nor share the interpreter with it).
     """
     service = opened.service
     loop = asyncio.get_running_loop()
@@ -51,37 +55,47 @@ async def _cycles(opened: Runtime, period_s: float, min_gap_s: float) -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: so have we
             loop.call_soon_threadsafe(wake.set)
 
+    def next_step(steps: Iterator[None]) -> bool:
+        return next(steps, _DONE) is not _DONE
+
     service.on_reports(arrived)
+    steps: Iterator[None] | None = None
     try:
         last_s = loop.time() - min_gap_s
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    wake.wait(), timeout=max(0.0, last_s + period_s - loop.time())
-                )
-            wake.clear()
-            await asyncio.sleep(max(0.0, last_s + min_gap_s - loop.time()))
-            last_s = loop.time()
+            cycle_in_s = last_s + period_s - loop.time()
+            if wake.is_set():
+                cycle_in_s = min(cycle_in_s, last_s + min_gap_s - loop.time())
+            if steps is None:
+                due_s = service.picture_due_s()
+                picture_in_s = 0.0 if due_s is None else due_s - service.clock()
+                idle_s = max(0.0, min(cycle_in_s, picture_in_s))
+                if idle_s > 0 and not wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), timeout=idle_s)
+                    continue
+            if cycle_in_s <= 0 or (wake.is_set() and steps is None):
+                await asyncio.sleep(max(0.0, last_s + min_gap_s - loop.time()))
+                wake.clear()
+                last_s = loop.time()
+                try:
+                    await run_in_threadpool(service.cycle, pictures=False)
+                except Exception:  # an entrypoint's loop: log and go on
+                    _log.exception("detection cycle failed")
+                continue
             try:
-                await run_in_threadpool(service.cycle, pictures=False)
-            except Exception:  # an entrypoint's loop: log and go on with the next
-                _log.exception("detection cycle failed")
+                if steps is None:
+                    steps = service.picture_steps()
+                if steps is not None and not await run_in_threadpool(next_step, steps):
+                    steps = None
+            except Exception:  # an entrypoint's loop: log and go on
+                _log.exception("picture update failed")
+                steps = None
     finally:
         service.on_reports(None)
 
 
-async def _pictures(opened: Runtime) -> None:
-    """Publish the pictures every ``picture_s``, beside the cycles: drawing them
-    takes a good part of a second at ten thousand aircraft, and a report that
-    arrives meanwhile is judged by a cycle at once, not after them."""
-    service = opened.service
-    while True:
-        try:
-            due_s = await run_in_threadpool(service.publish_if_due)
-        except Exception:  # an entrypoint's loop: log and go on with the next
-            _log.exception("picture update failed")
-            due_s = service.clock() + opened.settings.picture_s
-        await asyncio.sleep(max(0.0, due_s - service.clock()))
+_DONE = object()
 
 
 def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
@@ -108,9 +122,8 @@ def create_app(opened: Runtime, *, run_cycles: bool = True) -> FastAPI:
         if run_cycles:
             tasks = [
                 asyncio.create_task(
-                    _cycles(opened, settings.cycle_s, settings.min_cycle_s)
-                ),
-                asyncio.create_task(_pictures(opened)),
+                    _schedule(opened, settings.cycle_s, settings.min_cycle_s)
+                )
             ]
         try:
             yield

@@ -897,7 +897,10 @@ class CotServer:
     def _current(self, principal: Principal) -> list[dict[str, Any]]:
         """What a new client is sent at once: the current alerts, then the picture."""
         service = self._runtime.service
-        alerts = [alert_message(a) for a in service.alerts(principal)]
+        alerts = [
+            alert_message(a, service.advice_of(a.alert_id))
+            for a in service.alerts(principal)
+        ]
         return [*alerts, picture_message(service.picture(principal))]
 
     @staticmethod

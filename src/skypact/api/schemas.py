@@ -107,6 +107,24 @@ class AlertAircraftOut(BaseModel):
     bloc: str | None
 
 
+class AdvisoryOut(BaseModel):
+    """A manoeuvre advised for one aircraft of an alert, coordinated with the other's."""
+
+    track_id: str
+    own: bool
+    kind: str = Field(description="vertical, heading or speed")
+    text: str = Field(description='what to do, e.g. "climb at 1500 ft/min"')
+    track_deg: float | None = Field(
+        default=None, description="the track it leads to (own aircraft only)"
+    )
+    groundspeed_kt: float | None = Field(
+        default=None, description="the ground speed it leads to (own aircraft only)"
+    )
+    vertical_rate_fpm: float | None = Field(
+        default=None, description="the vertical rate it leads to (own aircraft only)"
+    )
+
+
 class AlertOut(BaseModel):
     """An alert involving one of this party's aircraft."""
 
@@ -121,6 +139,10 @@ class AlertOut(BaseModel):
     los_at_s: float | None
     ended_at_s: float | None
     warning_time_s: float | None
+    advisories: list[AdvisoryOut] = Field(
+        default_factory=list,
+        description="coordinated manoeuvre advice, own aircraft first (none yet: [])",
+    )
 
 
 class ChainReportOut(BaseModel):

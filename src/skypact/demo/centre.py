@@ -84,6 +84,8 @@ class Story:
     """Alert id -> the levels it was active at, in order."""
     alert_ends: dict[str, str] = field(default_factory=dict)
     """Alert id -> how it ended (cleared, expired)."""
+    advised: dict[str, set[str]] = field(default_factory=dict)
+    """Alert id -> the parties whose feed carried SkyPact's manoeuvre advice for it."""
     alert_acks: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
     """Alert id -> the (party, level) acknowledgements made."""
     line: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -292,6 +294,9 @@ class OperationsCentre:
             story.planted = alert_id
         before = self._alerts.get(alert_id)
         self._alerts[alert_id] = view
+        if data.get("update") == "advice":
+            self._on_advice(alert_id, view)
+            return
         level, state = int(view["level"]), str(view["state"])
         levels = story.alert_levels.setdefault(alert_id, [])
         if state == "active" and (not levels or levels[-1] != level):
@@ -335,6 +340,23 @@ class OperationsCentre:
                     f"alert {alert_id}: {party} has acknowledged it too, at "
                     f"{story.level(level)}"
                 )
+
+    def _on_advice(self, alert_id: str, view: Mapping[str, Any]) -> None:
+        """SkyPact's coordinated advice for the alert's two aircraft."""
+        parts = []
+        names = {a["track_id"]: a for a in view["aircraft"]}
+        for advisory in view["advisories"]:
+            aircraft = names.get(advisory["track_id"], {})
+            if advisory["own"]:
+                parts.append(
+                    f"own {self._name(aircraft.get('icao24'))}: {advisory['text']}"
+                )
+            else:
+                parts.append(
+                    f"the {aircraft.get('party')} aircraft: {advisory['text']}"
+                )
+        self.story.advised.setdefault(alert_id, set()).add(self.party)
+        self.say(f"advice for alert {alert_id}: " + "; ".join(parts))
 
     async def _acknowledge_alert(self, alert_id: str, level: int) -> bool:
         answer = await self.http.post(f"/api/v1/alerts/{alert_id}/ack")
@@ -505,10 +527,28 @@ class OperationsCentre:
         if alert_id is None or mine is None or theirs is None:
             self.fail("no alert to coordinate a manoeuvre for")
             return
-        text = (
-            f"Alert {alert_id}: our aircraft descends to {flight_level(mine[1])} now. "
+        plan = (
+            f"our aircraft descends to {flight_level(mine[1])} now. "
             f"Request your aircraft climb to {flight_level(theirs[1])}."
         )
+        advised = self._alerts.get(alert_id, {}).get("advisories", [])
+        own = [a["text"] for a in advised if a["own"]]
+        other = [a["text"] for a in advised if not a["own"]]
+        if (
+            own
+            and other
+            and own[0].startswith("descend")
+            and other[0].startswith("climb")
+        ):
+            text = f"Alert {alert_id}: as SkyPact advises, {plan}"
+        elif own and other:
+            # the advice is advisory: the duty officers may agree another manoeuvre
+            text = (
+                f"Alert {alert_id}: SkyPact advises ours {own[0]}, yours {other[0]}; "
+                f"we prefer a vertical split: {plan}"
+            )
+        else:
+            text = f"Alert {alert_id}: {plan}"
         self.say(f'tells {to} on the line: "{text}"')
         await self._send("free-text", {"text": text, "language": "en"}, [to])
 

@@ -520,10 +520,10 @@ def _count(n: int, noun: str) -> str:
 def verdict(story: Story, seconds: int) -> list[str]:
     """What went wrong: the problems seen live, and what should have happened and did
     not -- the planted pair's alert raised, raised a level and cleared, on exactly its
-    two parties' feeds, acknowledged by both at each level, and its notices on the line
-    too; no other alert; the identification query answered with the affiliation only;
-    every message acknowledged by its recipients; every picture checked; every report
-    accepted; the chain verified by the auditor."""
+    two parties' feeds with SkyPact's manoeuvre advice, acknowledged by both at each
+    level, and its notices on the line too; no other alert; the identification query
+    answered with the affiliation only; every message acknowledged by its recipients;
+    every picture checked; every report accepted; the chain verified by the auditor."""
     failures = list(story.failures)
     theatre = story.theatre
     pair = {theatre.aircraft_by_icao24(i).party for i in theatre.encounter}
@@ -539,6 +539,12 @@ def verdict(story: Story, seconds: int) -> list[str]:
         levels = story.alert_levels.get(planted, [])
         if not any(b > a for a, b in itertools.pairwise(levels)):
             failures.append(f"alert {planted} was never raised a level ({levels})")
+        advised = story.advised.get(planted, set())
+        if advised != pair:
+            failures.append(
+                f"the advice for alert {planted} reached {sorted(advised)}, "
+                f"not {sorted(pair)}"
+            )
         if story.alert_ends.get(planted) != "cleared":
             failures.append(f"alert {planted} was not cleared after the manoeuvre")
         acks = story.alert_acks.get(planted, set())

@@ -29,6 +29,7 @@ import numpy as np
 from skypact.detection.cylinder import CylinderDetector
 from skypact.detection.model import ConflictSet
 from skypact.geometry.angles import wrap_deg_360
+from skypact.geometry.frames import surface_ecef_m
 from skypact.tracks.model import StateArrays
 from skypact.units import fpm_to_mps
 
@@ -37,6 +38,7 @@ __all__ = [
     "ManoeuvreKind",
     "PerformanceLimits",
     "Resolution",
+    "resolve_nearby",
     "resolve_pair",
 ]
 
@@ -144,6 +146,61 @@ def resolve_pair(
             exit_s=best[3],
         )
     return Resolution(i=i, j=j, advisories=(), resolved=False, secondary=())
+
+
+def resolve_nearby(
+    states: StateArrays,
+    i: int,
+    j: int,
+    *,
+    horizontal_m: float,
+    vertical_m: float,
+    lookahead_s: float,
+    limits: PerformanceLimits | None = None,
+) -> Resolution:
+    """:func:`resolve_pair` over only the aircraft that could come within
+    ``horizontal_m`` of i or j within the look-ahead, whatever i and j are advised:
+    the same advice, at a cost that does not grow with the whole picture (the live
+    service advises on every alert raised among ten thousand aircraft).
+
+    An aircraft k is left out when the straight distance between the surface points
+    below it and below i (or j) exceeds ``(gs_k + fastest) * lookahead_s +
+    horizontal_m``, ``fastest`` being the faster of i's or j's speed and the fastest
+    speed the advice may ask for: neither can close that distance in time. The
+    straight (chord) distance is never longer than the distance along the surface,
+    so nobody who could matter is left out.
+    """
+    limits = limits or PerformanceLimits()
+    points = surface_ecef_m(states.lat_deg, states.lon_deg)
+    fastest = max(float(states.gs_mps[i]), float(states.gs_mps[j]), limits.max_gs_mps)
+    reach_m = (states.gs_mps + fastest) * lookahead_s + horizontal_m
+    near = np.zeros(len(states), dtype=bool)
+    for k in (i, j):
+        near |= np.linalg.norm(points - points[k], axis=1) <= reach_m
+    near[[i, j]] = True
+    kept = np.flatnonzero(near)
+    local = states.take(kept)
+    where = {int(k): n for n, k in enumerate(kept.tolist())}
+    found = resolve_pair(
+        local,
+        where[i],
+        where[j],
+        horizontal_m=horizontal_m,
+        vertical_m=vertical_m,
+        lookahead_s=lookahead_s,
+        limits=limits,
+    )
+    return Resolution(
+        i=i,
+        j=j,
+        advisories=tuple(
+            replace(a, aircraft_index=int(kept[a.aircraft_index]))
+            for a in found.advisories
+        ),
+        resolved=found.resolved,
+        secondary=tuple((int(kept[a]), int(kept[b])) for a, b in found.secondary),
+        exit_s=found.exit_s,
+    )
 
 
 def _entry(conflicts: ConflictSet, key: tuple[int, int]) -> float | None:

@@ -68,3 +68,17 @@ class StateArrays:
 
     def __len__(self) -> int:
         return len(self.aircraft_id)
+
+    def take(self, rows: npt.NDArray[np.intp]) -> StateArrays:
+        """The aircraft at ``rows`` (indices), in that order."""
+        return StateArrays(
+            aircraft_id=self.aircraft_id[rows],
+            t_s=self.t_s[rows],
+            lat_deg=self.lat_deg[rows],
+            lon_deg=self.lon_deg[rows],
+            alt_m=self.alt_m[rows],
+            gs_mps=self.gs_mps[rows],
+            trk_deg=self.trk_deg[rows],
+            vs_mps=self.vs_mps[rows],
+            party=None if self.party is None else self.party[rows],
+        )

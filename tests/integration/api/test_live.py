@@ -166,3 +166,49 @@ def test_the_encoded_picture_is_the_picture(deployment):
     assert encoded.kind == "picture"
     assert encoded.data() == picture_message(released)
     assert encoded.data()["others"]  # the Russian fighter, by the alert
+
+
+def test_an_alert_is_followed_by_coordinated_advice(deployment):
+    client = deployment.client
+    feeds: dict[str, list[dict]] = {"usa": [], "rus": []}
+    with (
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("usa")) as usa,
+        client.websocket_connect("/api/v1/live", headers=deployment.auth("rus")) as rus,
+    ):
+        usa.receive_json()
+        rus.receive_json()
+        for _ in range(12):
+            report_all(deployment)
+            deployment.cycle()
+            for party, ws in (("usa", usa), ("rus", rus)):
+                while True:
+                    message = ws.receive_json()
+                    feeds[party].append(message)
+                    if message["type"] == "picture":
+                        break
+    advised = {}
+    for party, messages in feeds.items():
+        alerts = [m for m in messages if m["type"] == "alert"]
+        assert alerts[0]["update"] == "transition"
+        assert alerts[0]["alert"]["advisories"] == []  # the alert goes out first
+        advice = [m for m in alerts if m["update"] == "advice"]
+        assert advice, f"no advice on the {party} feed"
+        advised[party] = advice[0]["alert"]["advisories"]
+    own_usa, their_rus = advised["usa"]
+    own_rus, their_usa = advised["rus"]
+    # each party gets its own manoeuvre in full, the other's as what it will do
+    assert own_usa["own"]
+    assert own_rus["own"]
+    assert not their_rus["own"]
+    assert not their_usa["own"]
+    assert (own_usa["kind"], own_usa["text"]) == (their_usa["kind"], their_usa["text"])
+    assert (own_rus["kind"], own_rus["text"]) == (their_rus["kind"], their_rus["text"])
+    assert own_usa["vertical_rate_fpm"] is not None
+    assert "vertical_rate_fpm" not in their_rus
+    if own_usa["kind"] == "vertical":  # complementary: one climbs, one descends
+        assert own_usa["vertical_rate_fpm"] * own_rus["vertical_rate_fpm"] < 0
+    assert RUS_FIGHTER.icao24 not in json.dumps(advised["usa"])
+    assert USA_FIGHTER.icao24 not in json.dumps(advised["rus"])
+    # and the alerts route shows it too
+    (current,) = client.get("/api/v1/alerts", headers=deployment.auth("usa")).json()
+    assert current["advisories"][0]["text"] == own_usa["text"]

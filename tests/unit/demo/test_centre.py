@@ -164,6 +164,7 @@ def good_story() -> Story:
     done.alert_feeds = {"A1": {"usa", "rus"}}
     done.alert_levels = {"A1": [2, 3]}
     done.alert_ends = {"A1": "cleared"}
+    done.advised = {"A1": {"usa", "rus"}}
     done.alert_acks = {"A1": {("usa", 2), ("rus", 2), ("usa", 3), ("rus", 3)}}
     answer = {"party": "syr", "bloc": "russian-side", "distance_nm": 0.4}
     done.line = {
@@ -203,6 +204,7 @@ class TestVerdict:
             (lambda s: s.alert_feeds.update(A2={"gbr", "rus"}), "unexpected alert A2"),
             (lambda s: s.alert_levels.update(A1=[2]), "never raised a level"),
             (lambda s: s.alert_ends.clear(), "not cleared"),
+            (lambda s: s.advised["A1"].discard("rus"), "the advice for alert A1"),
             (lambda s: s.alert_acks["A1"].discard(("rus", 3)), "not acknowledged by"),
             (lambda s: s.answers[0]["body"]["matches"][0].update(callsign="SYR502"),
              "identification answer"),

@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skypact.detection.exhaustive import ExhaustiveDetector
-from skypact.resolution.advice import ManoeuvreKind, PerformanceLimits, resolve_pair
+from skypact.resolution.advice import (
+    ManoeuvreKind,
+    PerformanceLimits,
+    resolve_nearby,
+    resolve_pair,
+)
+from skypact.sim.generator import random_snapshot
+from skypact.tracks.ingest.table import states_from_table
 from skypact.units import ft_to_m, nm_to_m
 from tests.factories import Plane, make_states, offset
 
@@ -150,3 +157,48 @@ def test_a_pair_already_in_loss_of_separation_is_led_out_sooner():
     assert res.exit_s is not None
     assert res.exit_s < before.t_out_s[0]
     assert complementary(res)
+
+
+class TestNearby:
+    """The live service's advice looks only at the aircraft that could matter."""
+
+    @settings(max_examples=12, deadline=None)
+    @given(seed=st.integers(0, 2**31 - 1))
+    def test_the_same_advice_as_over_the_whole_picture(self, seed):
+        # a crowded box (the Levant, 1,500 aircraft): conflicts with third aircraft
+        # near the pair are common, so the advice depends on the neighbours
+        states = states_from_table(random_snapshot(1500, seed=seed))
+        found = ExhaustiveDetector(horizontal_m=H, vertical_m=V).detect(
+            states, lookahead_s=T
+        )
+        if len(found) == 0:
+            return
+        k = seed % len(found)
+        i, j = int(found.i[k]), int(found.j[k])
+        whole = resolve_pair(states, i, j, horizontal_m=H, vertical_m=V, lookahead_s=T)
+        near = resolve_nearby(states, i, j, horizontal_m=H, vertical_m=V, lookahead_s=T)
+        assert near == whole
+
+    def test_neighbours_in_the_way_still_steer_the_advice(self):
+        # the pair converges head-on; the climb would lead into c (kept, so the
+        # advice avoids it), and d is 900 NM away (it cannot matter)
+        b_lat, b_lon = offset(34.0, 38.0, 30.0, 90.0)
+        mid_lat, mid_lon = offset(34.0, 38.0, 15.0, 90.0)
+        far_lat, far_lon = offset(34.0, 38.0, 900.0, 0.0)
+        states = make_states(
+            [
+                Plane("a", 34.0, 38.0, gs_kt=450, trk_deg=90, alt_ft=30000),
+                Plane("b", b_lat, b_lon, gs_kt=450, trk_deg=270, alt_ft=30000),
+                Plane("c", mid_lat, mid_lon, gs_kt=0, alt_ft=31200),
+                Plane("d", mid_lat, mid_lon, gs_kt=0, alt_ft=28800),
+                Plane("e", far_lat, far_lon, gs_kt=450, trk_deg=180),
+            ]
+        )
+        near = resolve_nearby(states, 0, 1, horizontal_m=H, vertical_m=V, lookahead_s=T)
+        assert near.resolved
+        assert near.secondary == ()
+        assert {a.aircraft_index for a in near.advisories} == {0, 1}
+        assert cleared(states, near)
+        assert near == resolve_pair(
+            states, 0, 1, horizontal_m=H, vertical_m=V, lookahead_s=T
+        )

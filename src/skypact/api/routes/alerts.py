@@ -24,7 +24,10 @@ async def get_alerts(
 ) -> list[AlertOut]:
     """The active alerts involving one of this party's aircraft."""
     alerts = await run_in_threadpool(service.alerts, principal)
-    return [AlertOut.model_validate(alert_view(a)) for a in alerts]
+    return [
+        AlertOut.model_validate(alert_view(a, service.advice_of(a.alert_id)))
+        for a in alerts
+    ]
 
 
 @router.post(
@@ -44,4 +47,4 @@ async def acknowledge_alert(
 ) -> AlertOut:
     """Acknowledge an active alert at its current level (committed before the answer)."""
     alert = await run_in_threadpool(service.acknowledge_alert, principal, alert_id)
-    return AlertOut.model_validate(alert_view(alert))
+    return AlertOut.model_validate(alert_view(alert, service.advice_of(alert.alert_id)))

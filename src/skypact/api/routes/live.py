@@ -4,8 +4,10 @@ Authentication: an ``Authorization: Bearer`` header on the upgrade request, or (
 browsers, which cannot set it) a first message ``{"type": "auth", "token": "..."}``
 within :data:`AUTH_TIMEOUT_S`. The server then says ``{"type": "hello", "party", "role"}``
 and sends only this party's updates: ``picture`` every picture period (``picture_s``),
-``alert`` on every transition (with ``at_s``, the cycle's time, and ``data_at_s``, the
-newest position of the party's own aircraft in it that the cycle judged), ``message``
+``alert`` on every change of an alert (``update``: ``transition``, then ``advice``
+when its coordinated manoeuvre advice is worked out, or ``acknowledgement``; with
+``at_s``, the cycle's time, and ``data_at_s``, the newest position of the party's own
+aircraft in it that the cycle judged; the alert's ``advisories``), ``message``
 on the deconfliction line, ``channel`` when a channel is suspended or restored. Each
 update is encoded once per party and sent as it is to every client of that party;
 alerts and the line's messages go before any picture still waiting to be sent. A
